@@ -1,0 +1,72 @@
+import { ACTIONS, NOISE, auditEvent, burst, type Actor, type AuditEventJson } from './audit-events';
+
+/** A small deterministic PRNG (mulberry32), so the sample is the same on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const STAFF: Actor[] = Array.from({ length: 24 }, (_, i) => ({
+  id: `u-${(1000 + i).toString(16)}`,
+  email: `${['ana', 'ben', 'chen', 'dana', 'eli', 'fay', 'gus', 'hana'][i % 8]}${i}@Example.com`,
+  name: `${['Ana', 'Ben', 'Chen', 'Dana', 'Eli', 'Fay', 'Gus', 'Hana'][i % 8]} ${i}`,
+}));
+
+export const SAMPLE_ACTORS = {
+  mallory: { id: 'u-bad', email: 'Mallory@Example.com', name: 'Mallory' },
+  terraform: { id: 'sa-terraform', email: 'terraform@service.example.com', name: 'Terraform service account' },
+  leakedKey: { apiKeyId: 'a1b2c3d4e5' },
+  admin: { id: 'u-admin', email: 'it-admin@example.com', name: 'IT Admin' },
+  cleaner: { id: 'u-ops', email: 'ops.oncall@example.com', name: 'Ops on-call' },
+} satisfies Record<string, Actor>;
+
+export interface SampleDayOptions {
+  /** The day ends here (the newest event is a little before). */
+  end: Date;
+  seed?: number;
+  noiseEvents?: number;
+}
+
+/**
+ * A realistic day of audit events for one org: thousands of everyday reads and edits by two dozen people, a few
+ * isolated sensitive actions below threshold, and five incidents: a compromised admin granting roles and minting
+ * keys (critical, ending 2 minutes before `end` so a live first run sees it), a Terraform service account deleting
+ * monitors (error), a leaked API key minting application keys (error), a SAML change (warning) and a single
+ * monitor deletion (warning).
+ */
+export function sampleDay(options: SampleDayOptions): AuditEventJson[] {
+  const random = prng(options.seed ?? 20261124);
+  const end = options.end.getTime();
+  const start = end - 24 * 3_600_000;
+  const events: AuditEventJson[] = [];
+  const noise = options.noiseEvents ?? 6000;
+  for (let i = 0; i < noise; i++) {
+    // Busier in working hours of the day: bias times toward the middle of the span.
+    const position = (random() + random() + random()) / 3;
+    const actor = STAFF[Math.floor(random() * STAFF.length)];
+    events.push(auditEvent(start + Math.floor(position * (end - start - 60_000)), actor, NOISE[Math.floor(random() * NOISE.length)]));
+  }
+  // Isolated sensitive actions that stay under every threshold.
+  events.push(auditEvent(start + 3 * 3_600_000, STAFF[2], ACTIONS.roleGrant));
+  events.push(auditEvent(start + 5 * 3_600_000, STAFF[3], ACTIONS.userInvite));
+  events.push(auditEvent(start + 5 * 3_600_000 + 60_000, STAFF[3], ACTIONS.userInvite));
+  events.push(auditEvent(start + 9 * 3_600_000, STAFF[5], ACTIONS.apiKeyCreate));
+  events.push(auditEvent(start + 9 * 3_600_000 + 3_600_000, STAFF[5], ACTIONS.apiKeyCreate));
+
+  const { mallory, terraform, leakedKey, admin, cleaner } = SAMPLE_ACTORS;
+  events.push(...burst(terraform, ACTIONS.monitorDelete, 6, start + 7 * 3_600_000, 2 * 60_000));
+  events.push(...burst(leakedKey, ACTIONS.appKeyCreate, 4, start + 13 * 3_600_000, 3 * 60_000));
+  events.push(auditEvent(start + 15 * 3_600_000, admin, ACTIONS.samlChange));
+  events.push(auditEvent(start + 18 * 3_600_000, cleaner, ACTIONS.monitorDelete));
+  const attackStart = end - 9 * 60_000;
+  events.push(...burst(mallory, ACTIONS.roleGrant, 11, attackStart, 6 * 60_000));
+  events.push(...burst(mallory, ACTIONS.apiKeyCreate, 3, attackStart + 4 * 60_000, 3 * 60_000));
+  events.sort((a, b) => a.attributes.timestamp.localeCompare(b.attributes.timestamp) || a.id.localeCompare(b.id));
+  return events;
+}

@@ -1,0 +1,60 @@
+import { client, v2 } from '@datadog/datadog-api-client';
+import type { DatadogTarget } from '../config/args-schema';
+import { readSecret, type Environment } from './secrets';
+
+export interface RateLimitState {
+  limit?: number;
+  remaining?: number;
+  /** Seconds until the window resets. */
+  reset?: number;
+  name?: string;
+}
+
+/** The client's own fetch library, plus a per-request timeout and a note of the rate-limit headers Datadog sent. */
+class AuditHttpLibrary extends client.IsomorphicFetchHttpLibrary {
+  rateLimit: RateLimitState = {};
+  requests = 0;
+
+  constructor(private readonly timeoutMs: number) {
+    super();
+  }
+
+  override async send(request: client.RequestContext): Promise<client.ResponseContext> {
+    request.setHttpConfig({ ...request.getHttpConfig(), signal: AbortSignal.timeout(this.timeoutMs) });
+    this.requests++;
+    const response = await super.send(request);
+    const number = (name: string) => {
+      const value = response.headers[name];
+      return value === undefined || value === '' || Number.isNaN(Number(value)) ? undefined : Number(value);
+    };
+    if (response.headers['x-ratelimit-limit'] !== undefined) {
+      this.rateLimit = {
+        limit: number('x-ratelimit-limit'),
+        remaining: number('x-ratelimit-remaining'),
+        reset: number('x-ratelimit-reset'),
+        name: response.headers['x-ratelimit-name'],
+      };
+    }
+    return response;
+  }
+}
+
+export interface DatadogAuditClient {
+  api: v2.AuditApi;
+  http: { rateLimit: RateLimitState; requests: number };
+}
+
+/** Builds the v2 Audit API client for one org: site or base URL from the target, keys from the worker's environment. Retries are ours. */
+export function createDatadogAuditClient(target: DatadogTarget, env: Environment): DatadogAuditClient {
+  const apiKey = readSecret(env, target.apiKeyEnv, 'The Datadog API key');
+  const appKey = readSecret(env, target.appKeyEnv, 'The Datadog application key');
+  const http = new AuditHttpLibrary(target.requestTimeoutMs);
+  const configuration = client.createConfiguration({
+    authMethods: { apiKeyAuth: apiKey, appKeyAuth: appKey },
+    httpApi: http,
+    enableRetry: false,
+    ...(target.baseUrl ? { baseServer: new client.BaseServerConfiguration(target.baseUrl.replace(/\/+$/, ''), {}) } : {}),
+  });
+  if (!target.baseUrl && target.site) configuration.setServerVariables({ site: target.site });
+  return { api: new v2.AuditApi(configuration), http };
+}

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { SEVERITIES, severityRank } from '../detection/types';
+import { TEMPLATE_PLACEHOLDERS, unknownPlaceholders } from '../detection/summary';
+
+/**
+ * The workflow's input, as a Schedule passes it: fully resolved settings and references to secrets
+ * (environment variable names), never the secrets themselves. Validated by the workflow and by every activity.
+ */
+const positiveMs = z.number().int().positive();
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as DD_API_KEY');
+const ruleId = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, _ . or -');
+
+export const TierSchema = z.object({ count: z.number().int().min(1), severity: z.enum(SEVERITIES) }).strict();
+
+export const RuleSpecSchema = z
+  .object({
+    id: ruleId,
+    description: z.string(),
+    enabled: z.boolean(),
+    anyOf: z.array(z.object({ all: z.array(z.object({ path: z.string().min(1), values: z.array(z.string()).min(1) }).strict()) }).strict()),
+    combines: z.array(z.string().min(1)).min(1).optional(),
+    windowMs: positiveMs,
+    tiers: z.array(TierSchema).min(1),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    for (let i = 1; i < rule.tiers.length; i++) {
+      if (rule.tiers[i].count <= rule.tiers[i - 1].count) {
+        ctx.addIssue({ code: 'custom', path: ['tiers', i, 'count'], message: `tier counts must increase (got ${rule.tiers[i - 1].count} then ${rule.tiers[i].count})` });
+      }
+      if (severityRank(rule.tiers[i].severity) < severityRank(rule.tiers[i - 1].severity)) {
+        ctx.addIssue({ code: 'custom', path: ['tiers', i, 'severity'], message: `a higher tier cannot have a lower severity (${rule.tiers[i - 1].severity} then ${rule.tiers[i].severity})` });
+      }
+    }
+    if (!rule.combines && rule.anyOf.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['anyOf'], message: 'a rule needs a match (or `combine` for a combined rule)' });
+    }
+  });
+
+const templateText = z.string().min(1).superRefine((text, ctx) => {
+  const unknown = unknownPlaceholders(text);
+  if (unknown.length) {
+    ctx.addIssue({ code: 'custom', message: `unknown placeholder ${unknown.map((n) => `{{${n}}}`).join(', ')}; allowed: ${TEMPLATE_PLACEHOLDERS.map((n) => `{{${n}}}`).join(' ')}` });
+  }
+});
+
+export const DetectionSettingsSchema = z
+  .object({
+    rules: z.array(RuleSpecSchema).min(1),
+    actorFields: z.array(z.object({ path: z.string().min(1), kind: z.enum(['email', 'id', 'api_key']), prefix: z.string() }).strict()).min(1),
+    actorNameFields: z.array(z.string().min(1)),
+    readOnlyActions: z.array(z.string()),
+    suppress: z.object({
+      actors: z.array(z.string().min(1)),
+      maintenanceWindows: z.array(z.object({ fromMs: z.number().int(), toMs: z.number().int(), actors: z.array(z.string()), reason: z.string() }).strict()),
+    }).strict(),
+    autoResolve: z.boolean(),
+    templates: z.object({ title: templateText, body: templateText }).strict(),
+    appUrl: z.string().url(),
+    limits: z.object({ maxHitsPerRule: z.number().int().min(10).max(10_000), maxHitsTotal: z.number().int().min(100).max(50_000) }).strict(),
+  })
+  .strict()
+  .superRefine((settings, ctx) => {
+    const ids = new Set<string>();
+    settings.rules.forEach((rule, i) => {
+      if (ids.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id "${rule.id}"` });
+      ids.add(rule.id);
+      const top = rule.tiers[rule.tiers.length - 1].count;
+      if (top >= settings.limits.maxHitsPerRule) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'tiers'], message: `the highest tier (${top}) must be below limits.maxHitsPerRule (${settings.limits.maxHitsPerRule})` });
+      }
+    });
+    settings.rules.forEach((rule, i) => {
+      for (const target of rule.combines ?? []) {
+        if (target !== '*' && !ids.has(target)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'combine'], message: `combines unknown rule "${target}"; known: ${[...ids].join(', ')}` });
+      }
+    });
+  });
+
+export const CadenceSchema = z
+  .object({
+    intervalMs: positiveMs,
+    ingestionDelayMs: z.number().int().min(0),
+    latenessMs: z.number().int().min(0),
+    lookbackMs: positiveMs,
+    maxChunkMs: positiveMs,
+    maxChunksPerRun: z.number().int().min(1).max(500),
+    maxCatchUpMs: positiveMs,
+  })
+  .strict();
+
+export const DatadogTargetSchema = z
+  .object({
+    site: z.string().min(1).optional(),
+    baseUrl: z.string().url().optional(),
+    apiKeyEnv: envName,
+    appKeyEnv: envName,
+    query: z.string(),
+    pageLimit: z.number().int().min(1).max(1000),
+    requestTimeoutMs: positiveMs,
+  })
+  .strict();
+
+export const PagerDutyTargetSchema = z.discriminatedUnion('mode', [
+  z.object({
+    mode: z.literal('events'),
+    routingKeyEnv: envName,
+    /** Host[:port] of the Events API; pdjs always uses https. */
+    eventsServer: z.string().min(1),
+    caFile: z.string().min(1).optional(),
+    source: z.string().min(1),
+    requestTimeoutMs: positiveMs,
+  }).strict(),
+  z.object({
+    mode: z.literal('rest'),
+    tokenEnv: envName,
+    apiUrl: z.string().url(),
+    serviceId: z.string().min(1),
+    escalationPolicyId: z.string().min(1).optional(),
+    fromEmail: z.string().email(),
+    caFile: z.string().min(1).optional(),
+    requestTimeoutMs: positiveMs,
+  }).strict(),
+]);
+
+export const AuditSpikeArgsSchema = z
+  .object({
+    v: z.literal(1),
+    orgId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, _ . or -'),
+    cadence: CadenceSchema,
+    detection: DetectionSettingsSchema,
+    datadog: DatadogTargetSchema,
+    pagerduty: PagerDutyTargetSchema,
+  })
+  .strict();
+
+export type AuditSpikeArgs = z.infer<typeof AuditSpikeArgsSchema>;
+export type DatadogTarget = z.infer<typeof DatadogTargetSchema>;
+export type PagerDutyTarget = z.infer<typeof PagerDutyTargetSchema>;
+
+/** One line per problem: `path.to.field: what was wrong`. */
+export function describeIssues(error: z.ZodError, prefix = ''): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+    return `${prefix}${path || '(root)'}: ${issue.message}`;
+  });
+}

@@ -1,0 +1,86 @@
+import type { AuditEventLike } from './types';
+
+/** The inner `attributes.attributes` object of an audit event, or undefined. */
+export function innerAttributes(event: AuditEventLike): Record<string, unknown> | undefined {
+  const inner = event?.attributes?.attributes;
+  return inner !== null && typeof inner === 'object' ? (inner as Record<string, unknown>) : undefined;
+}
+
+/** Walks pre-split path segments through nested objects. */
+export function valueAt(root: Record<string, unknown>, segments: readonly string[]): unknown {
+  let current: unknown = root;
+  for (const segment of segments) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/** Epoch ms of the event, accepting ISO strings, Date objects (the Datadog client deserializes to Date) and epoch ms; NaN when unusable. */
+export function eventTimestamp(event: AuditEventLike): number {
+  const raw = event?.attributes?.timestamp;
+  if (typeof raw === 'string') {
+    const fast = parseIsoUtc(raw);
+    if (fast === fast) return fast;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(raw);
+    if (date && Number(date[3]) > daysInMonth(Number(date[1]), Number(date[2]))) return Number.NaN;
+    return Date.parse(raw);
+  }
+  if (raw instanceof Date) return raw.getTime();
+  if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+  return Number.NaN;
+}
+
+export function eventId(event: AuditEventLike): string | undefined {
+  const id = event?.id;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+/** Lower-cased string form of a scalar attribute; undefined for objects and missing values. */
+export function scalarText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.toLowerCase();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value).toLowerCase();
+  return undefined;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+}
+
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * Fast path for the shape Datadog returns, `YYYY-MM-DDTHH:MM:SS[.fff…]Z`, which is most of the work of classifying
+ * a page of noise; NaN for anything else (the caller falls back to Date.parse).
+ */
+export function parseIsoUtc(text: string): number {
+  const n = text.length;
+  if (n < 20 || text.charCodeAt(n - 1) !== 90 /* Z */ || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return Number.NaN;
+  const year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2), minute = digits(text, 14, 2), second = digits(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+    second < 0 || second > 60) return Number.NaN;
+  let millis = 0;
+  if (n > 20) {
+    if (text.charCodeAt(19) !== 46 /* . */) return Number.NaN;
+    const fraction = text.slice(20, n - 1);
+    const ms = digits(fraction.padEnd(3, '0'), 0, 3);
+    if (ms < 0 || digits(fraction, 0, fraction.length) < 0) return Number.NaN;
+    millis = ms;
+  }
+  if (day > daysInMonth(year, month)) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+}

@@ -1,0 +1,302 @@
+import { UNKNOWN_ACTOR } from './actor';
+import type { Detector } from './detector';
+import { eventId, eventTimestamp, innerAttributes, scalarText, valueAt } from './event-fields';
+import { hash64 } from './hash';
+import type { ActorState, CarriedState, IncidentState } from './state';
+import { summarize, type IncidentSummary } from './summary';
+import { suppressionReason } from './suppression';
+import { higherSeverity, severityRank, type AuditEventLike, type Severity } from './types';
+import { busiestSpanContaining, countSince, dropBefore, insertHit, tierFor } from './windows';
+
+/** The span one scan reads: [readFrom, to). Events in [readFrom, from) were read before and are re-read for late arrivals. */
+export interface ScanWindow {
+  readFrom: number;
+  from: number;
+  to: number;
+}
+
+export interface ScanContext {
+  orgId: string;
+  window: ScanWindow;
+  /** When the run was due; with lateAfterMs, decides whether a burst is reported as late. */
+  runAt: number;
+  lateAfterMs: number;
+}
+
+export interface ScanCounters {
+  read: number;
+  matched: number;
+  skipped: number;
+  duplicates: number;
+  unknownActor: number;
+  outOfRange: number;
+}
+
+export interface ClosedIncident {
+  actor: string;
+  name?: string;
+  incident: IncidentState;
+}
+
+/** Everything a scan needs to continue after a crash: small, JSON, and a consistent snapshot. */
+export interface ScanProgress {
+  state: CarriedState;
+  counters: ScanCounters;
+  touched: string[];
+  closed: ClosedIncident[];
+  suppressed: string[];
+}
+
+export interface IncidentAction {
+  kind: 'trigger' | 'update' | 'resolve';
+  summary: IncidentSummary;
+}
+
+export interface SuppressedBurst {
+  actor: string;
+  reason: string;
+  severity: Severity;
+  events: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface ScanResult {
+  state: CarriedState;
+  counters: ScanCounters;
+  actions: IncidentAction[];
+  suppressed: SuppressedBurst[];
+}
+
+export function zeroCounters(): ScanCounters {
+  return { read: 0, matched: 0, skipped: 0, duplicates: 0, unknownActor: 0, outOfRange: 0 };
+}
+
+function fallbackEventId(ts: number, inner: Record<string, unknown>): string {
+  const parts = [ts, scalarText(inner.action), scalarText(valueAt(inner, ['asset', 'type'])), scalarText(valueAt(inner, ['asset', 'id'])),
+    scalarText(valueAt(inner, ['usr', 'id'])), scalarText(valueAt(inner, ['usr', 'email']))];
+  return `synthetic:${parts.join('|')}`;
+}
+
+/**
+ * Folds one window of audit events into the carried state, in any page order, and decides what to tell PagerDuty.
+ * Pure: the same state and events give the same result, whether they come from Datadog, a file or a test.
+ */
+export class Scan {
+  private readonly state: CarriedState;
+  private readonly counters: ScanCounters;
+  private readonly touched: Set<string>;
+  private readonly closed: ClosedIncident[];
+  private readonly suppressed: Set<string>;
+
+  private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
+    this.state = progress.state;
+    this.counters = progress.counters;
+    this.touched = new Set(progress.touched);
+    this.closed = progress.closed;
+    this.suppressed = new Set(progress.suppressed);
+  }
+
+  /** Starts from the previous run's state; the state object is not modified (it is cloned). */
+  static start(detector: Detector, context: ScanContext, state: CarriedState): Scan {
+    const copy = JSON.parse(JSON.stringify(state)) as CarriedState;
+    return new Scan(detector, context, { state: copy, counters: zeroCounters(), touched: [], closed: [], suppressed: [] });
+  }
+
+  static resume(detector: Detector, context: ScanContext, progress: ScanProgress): Scan {
+    return new Scan(detector, context, JSON.parse(JSON.stringify(progress)) as ScanProgress);
+  }
+
+  /** A consistent snapshot to heartbeat with the page cursor. */
+  progress(): ScanProgress {
+    return {
+      state: this.state,
+      counters: this.counters,
+      touched: [...this.touched],
+      closed: this.closed,
+      suppressed: [...this.suppressed],
+    };
+  }
+
+  add(event: AuditEventLike): void {
+    this.counters.read++;
+    const inner = innerAttributes(event);
+    const ts = eventTimestamp(event);
+    if (inner === undefined || ts !== ts) {
+      this.counters.skipped++;
+      return;
+    }
+    const window = this.context.window;
+    if (ts < window.readFrom || ts >= window.to) {
+      this.counters.outOfRange++;
+      return;
+    }
+    const matched = this.detector.rules.match(inner);
+    if (matched === undefined) return;
+    this.fold(event, inner, ts, matched);
+  }
+
+  private fold(event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
+    const { rules: compiled, actors, settings } = this.detector;
+    const idHash = hash64(eventId(event) ?? fallbackEventId(ts, inner));
+    const actor = actors.resolve(inner);
+    const actorState = (this.state.actors[actor.id] ??= { hits: {} });
+    if (actor.name) actorState.name = actor.name;
+
+    let isNew = false;
+    for (const index of matched) {
+      const ruleId = compiled.rules[index].id;
+      const hits = (actorState.hits[ruleId] ??= []);
+      if (insertHit(hits, ts, idHash)) isNew = true;
+      if (hits.length > settings.limits.maxHitsPerRule * 1.25) hits.splice(0, hits.length - settings.limits.maxHitsPerRule);
+    }
+    if (!isNew) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.counters.matched++;
+    if (actor.id === UNKNOWN_ACTOR) this.counters.unknownActor++;
+    this.evaluate(actor.id, actorState, ts, matched);
+  }
+
+  private evaluate(actor: string, actorState: ActorState, ts: number, matched: number[]): void {
+    const { rules: compiled, quietMs } = this.detector;
+    let incident = actorState.incident;
+    if (incident && ts - incident.lastSeen >= quietMs) {
+      this.closed.push({ actor, ...(actorState.name ? { name: actorState.name } : {}), incident });
+      actorState.incident = incident = undefined;
+    }
+
+    let crossedSeverity: Severity | undefined;
+    let crossedStart = ts;
+    const crossedRules: string[] = [];
+    for (const index of matched) {
+      const rule = compiled.rules[index];
+      const span = busiestSpanContaining(actorState.hits[rule.id], ts, rule.windowMs);
+      const severity = tierFor(rule.tiers, span.count);
+      if (severity === undefined) continue;
+      crossedRules.push(rule.id);
+      crossedSeverity = crossedSeverity ? higherSeverity(crossedSeverity, severity) : severity;
+      crossedStart = Math.min(crossedStart, span.start);
+    }
+
+    if (incident) {
+      incident.lastSeen = Math.max(incident.lastSeen, ts);
+      incident.firstSeen = Math.min(incident.firstSeen, ts);
+      incident.events++;
+      for (const index of matched) {
+        const ruleId = compiled.rules[index].id;
+        incident.counts[ruleId] = (incident.counts[ruleId] ?? 0) + 1;
+      }
+      for (const ruleId of crossedRules) if (!incident.rules.includes(ruleId)) incident.rules.push(ruleId);
+      if (crossedSeverity) incident.severity = higherSeverity(incident.severity, crossedSeverity);
+      this.touched.add(actor);
+      return;
+    }
+    if (crossedSeverity === undefined) return;
+    actorState.incident = this.open(actor, actorState, crossedStart, ts, crossedSeverity, crossedRules);
+    this.touched.add(actor);
+  }
+
+  private open(actor: string, actorState: ActorState, start: number, ts: number, severity: Severity, rules: string[]): IncidentState {
+    const counts: Record<string, number> = {};
+    const distinct = new Set<string>();
+    let lastSeen = ts;
+    for (const ruleId of Object.keys(actorState.hits)) {
+      const hits = actorState.hits[ruleId];
+      const count = countSince(hits, start);
+      if (count === 0) continue;
+      counts[ruleId] = count;
+      for (let i = hits.length - count; i < hits.length; i++) {
+        distinct.add(hits[i][1]);
+        lastSeen = Math.max(lastSeen, hits[i][0]);
+      }
+    }
+    const { orgId, runAt, lateAfterMs } = this.context;
+    const suppressed = suppressionReason(this.detector.settings.suppress, actor, start);
+    const dedupKey = `audit-spike-${hash64(`${orgId}|${actor}|${start}`)}`;
+    if (suppressed) this.suppressed.add(actor);
+    return {
+      dedupKey,
+      firstSeen: start,
+      lastSeen,
+      severity,
+      rules,
+      counts,
+      events: distinct.size,
+      late: runAt - lastSeen > lateAfterMs,
+      ...(suppressed ? { suppressed } : {}),
+    };
+  }
+
+  finish(): ScanResult {
+    const { quietMs, latenessMs, horizonMs, settings, rules: compiled } = this.detector;
+    const window = this.context.window;
+    const quietBefore = window.to - latenessMs - quietMs;
+    for (const [actor, actorState] of Object.entries(this.state.actors)) {
+      const incident = actorState.incident;
+      if (incident && incident.lastSeen < quietBefore) {
+        this.closed.push({ actor, ...(actorState.name ? { name: actorState.name } : {}), incident });
+        delete actorState.incident;
+      }
+    }
+
+    const actions: IncidentAction[] = [];
+    const suppressed: SuppressedBurst[] = [];
+    const describe = (actor: string, name: string | undefined, incident: IncidentState) =>
+      summarize(incident, { orgId: this.context.orgId, actor, ...(name ? { actorName: name } : {}), appUrl: settings.appUrl, templates: settings.templates });
+    const notify = (actor: string, name: string | undefined, incident: IncidentState) => {
+      if (incident.suppressed) {
+        if (this.suppressed.has(actor)) {
+          suppressed.push({ actor, reason: incident.suppressed, severity: incident.severity, events: incident.events,
+            firstSeen: new Date(incident.firstSeen).toISOString(), lastSeen: new Date(incident.lastSeen).toISOString() });
+        }
+        return;
+      }
+      const last = incident.notified;
+      if (!last) actions.push({ kind: 'trigger', summary: describe(actor, name, incident) });
+      else if (severityRank(incident.severity) > severityRank(last.severity) || incident.events > last.events) {
+        actions.push({ kind: 'update', summary: describe(actor, name, incident) });
+      } else return;
+      incident.notified = { severity: incident.severity, events: incident.events };
+    };
+
+    for (const { actor, name, incident } of this.closed) {
+      notify(actor, name, incident);
+      if (settings.autoResolve && !incident.suppressed) actions.push({ kind: 'resolve', summary: describe(actor, name, incident) });
+    }
+    for (const actor of this.touched) {
+      const actorState = this.state.actors[actor];
+      if (actorState?.incident) notify(actor, actorState.name, actorState.incident);
+    }
+
+    this.prune(window.to - horizonMs, new Set(compiled.rules.map((rule) => rule.id)));
+    this.state.watermark = window.to;
+    return { state: this.state, counters: this.counters, actions, suppressed };
+  }
+
+  private prune(horizon: number, liveRules: Set<string>): void {
+    let total = 0;
+    for (const [actor, actorState] of Object.entries(this.state.actors)) {
+      for (const ruleId of Object.keys(actorState.hits)) {
+        const hits = actorState.hits[ruleId];
+        if (liveRules.has(ruleId)) dropBefore(hits, horizon);
+        if (!liveRules.has(ruleId) || hits.length === 0) delete actorState.hits[ruleId];
+        else total += hits.length;
+      }
+      if (!actorState.incident && Object.keys(actorState.hits).length === 0) delete this.state.actors[actor];
+    }
+    const cap = this.detector.settings.limits.maxHitsTotal;
+    if (total <= cap) return;
+    const times: number[] = [];
+    for (const actorState of Object.values(this.state.actors)) for (const hits of Object.values(actorState.hits)) for (const hit of hits) times.push(hit[0]);
+    times.sort((a, b) => a - b);
+    const cutoff = times[total - cap];
+    for (const actorState of Object.values(this.state.actors)) {
+      for (const ruleId of Object.keys(actorState.hits)) {
+        dropBefore(actorState.hits[ruleId], cutoff);
+        if (actorState.hits[ruleId].length === 0) delete actorState.hits[ruleId];
+      }
+    }
+  }
+}

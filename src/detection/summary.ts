@@ -1,0 +1,109 @@
+import { formatDuration } from './duration';
+import type { IncidentState } from './state';
+import type { Severity, Templates } from './types';
+
+export interface IncidentSummary {
+  orgId: string;
+  actor: string;
+  actorName?: string;
+  severity: Severity;
+  rules: string[];
+  counts: Record<string, number>;
+  events: number;
+  firstSeen: string;
+  lastSeen: string;
+  dedupKey: string;
+  title: string;
+  body: string;
+  link: string;
+  late: boolean;
+}
+
+export const TEMPLATE_PLACEHOLDERS = [
+  'actor', 'actorName', 'actorLabel', 'org', 'severity', 'rules', 'counts', 'countLines', 'events',
+  'firstSeen', 'lastSeen', 'duration', 'link', 'late', 'dedupKey',
+] as const;
+
+export const DEFAULT_TEMPLATES: Templates = {
+  title: '[{{severity}}] {{actorLabel}}: {{events}} sensitive Datadog changes in {{duration}} ({{counts}}){{late}}',
+  body: [
+    'Actor: {{actorLabel}}',
+    'Datadog org: {{org}}',
+    'Severity: {{severity}} (thresholds crossed: {{rules}})',
+    'Actions:',
+    '{{countLines}}',
+    'First seen: {{firstSeen}}',
+    'Last seen: {{lastSeen}}',
+    'Audit Trail: {{link}}',
+  ].join('\n'),
+};
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+
+/** Placeholders a template uses that are not known; empty when the template is valid. */
+export function unknownPlaceholders(template: string): string[] {
+  const known = new Set<string>(TEMPLATE_PLACEHOLDERS);
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => !known.has(name));
+}
+
+export function renderTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(PLACEHOLDER, (_, name: string) => values[name] ?? '');
+}
+
+/** A Datadog Audit Trail query that shows this actor's events. */
+export function actorQuery(actor: string): string {
+  if (actor.startsWith('api_key:')) return `@metadata.api_key.id:${actor.slice('api_key:'.length)}`;
+  if (actor.includes('@')) return `@usr.email:"${actor}"`;
+  return `@usr.id:${actor}`;
+}
+
+export function auditTrailLink(appUrl: string, actor: string, fromMs: number, toMs: number): string {
+  const query = encodeURIComponent(actorQuery(actor));
+  return `${appUrl.replace(/\/+$/, '')}/audit-trail?query=${query}&from_ts=${fromMs}&to_ts=${toMs}&live=false`;
+}
+
+export function summarize(
+  incident: IncidentState,
+  context: { orgId: string; actor: string; actorName?: string; appUrl: string; templates: Templates },
+): IncidentSummary {
+  const ruleOrder = Object.keys(incident.counts).sort((a, b) => incident.counts[b] - incident.counts[a] || a.localeCompare(b));
+  const link = auditTrailLink(context.appUrl, context.actor, incident.firstSeen, incident.lastSeen + 1000);
+  const firstSeen = new Date(incident.firstSeen).toISOString();
+  const lastSeen = new Date(incident.lastSeen).toISOString();
+  const actorLabel = context.actorName && context.actorName.toLowerCase() !== context.actor
+    ? `${context.actor} (${context.actorName})`
+    : context.actor;
+  const values: Record<string, string> = {
+    actor: context.actor,
+    actorName: context.actorName ?? '',
+    actorLabel,
+    org: context.orgId,
+    severity: incident.severity,
+    rules: incident.rules.join(', '),
+    counts: ruleOrder.map((rule) => `${rule}=${incident.counts[rule]}`).join(', '),
+    countLines: ruleOrder.map((rule) => `  ${rule}: ${incident.counts[rule]}`).join('\n'),
+    events: String(incident.events),
+    firstSeen,
+    lastSeen,
+    duration: formatDuration(incident.lastSeen - incident.firstSeen),
+    link,
+    late: incident.late ? ' [late: found while catching up]' : '',
+    dedupKey: incident.dedupKey,
+  };
+  return {
+    orgId: context.orgId,
+    actor: context.actor,
+    ...(context.actorName ? { actorName: context.actorName } : {}),
+    severity: incident.severity,
+    rules: [...incident.rules],
+    counts: { ...incident.counts },
+    events: incident.events,
+    firstSeen,
+    lastSeen,
+    dedupKey: incident.dedupKey,
+    title: renderTemplate(context.templates.title, values).slice(0, 1024),
+    body: renderTemplate(context.templates.body, values),
+    link,
+    late: incident.late,
+  };
+}

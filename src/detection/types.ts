@@ -1,0 +1,100 @@
+export const SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+export function higherSeverity(a: Severity, b: Severity): Severity {
+  return severityRank(a) >= severityRank(b) ? a : b;
+}
+
+export interface Tier {
+  count: number;
+  severity: Severity;
+}
+
+/** One attribute test: the value at `path` (dot-separated, under attributes.attributes) equals one of `values`, case-insensitively; `*` in a value is a wildcard. */
+export interface MatchCondition {
+  path: string;
+  values: string[];
+}
+
+/** All conditions must hold. */
+export interface MatchClause {
+  all: MatchCondition[];
+}
+
+export interface RuleSpec {
+  id: string;
+  description: string;
+  enabled: boolean;
+  /** The event matches when any clause holds. Empty for combined rules. */
+  anyOf: MatchClause[];
+  /** A combined rule counts events that matched any of these rule ids (`*` = every non-combined rule). */
+  combines?: string[];
+  windowMs: number;
+  /** Ascending by count. The lowest tier is the threshold. */
+  tiers: Tier[];
+}
+
+export type ActorKind = 'email' | 'id' | 'api_key';
+
+export interface ActorField {
+  path: string;
+  kind: ActorKind;
+  /** Prepended to the value to build the actor id, e.g. `api_key:`. */
+  prefix: string;
+}
+
+export interface MaintenanceWindow {
+  fromMs: number;
+  toMs: number;
+  /** Empty means every actor. Entries may use `*` wildcards. */
+  actors: string[];
+  reason: string;
+}
+
+export interface SuppressionSettings {
+  /** Exact actor ids or `*` patterns whose bursts are counted but never paged. */
+  actors: string[];
+  maintenanceWindows: MaintenanceWindow[];
+}
+
+export interface Templates {
+  title: string;
+  body: string;
+}
+
+export interface DetectionSettings {
+  rules: RuleSpec[];
+  actorFields: ActorField[];
+  actorNameFields: string[];
+  /** Events whose `action` is one of these only read, and never count. */
+  readOnlyActions: string[];
+  suppress: SuppressionSettings;
+  /** Resolve the PagerDuty incident once a burst has been quiet for its window. */
+  autoResolve: boolean;
+  templates: Templates;
+  /** Base URL of the Datadog web app, for links in summaries, e.g. https://app.datadoghq.com */
+  appUrl: string;
+  limits: {
+    /** Kept event references per actor and rule (must exceed the highest tier). */
+    maxHitsPerRule: number;
+    /** Kept event references across all actors and rules: bounds the carried state. */
+    maxHitsTotal: number;
+  };
+}
+
+/** The audit event as the v2 API returns one element of `data[]` (or as the client deserializes it). */
+export interface AuditEventLike {
+  id?: unknown;
+  type?: unknown;
+  attributes?: {
+    timestamp?: unknown;
+    service?: unknown;
+    message?: unknown;
+    tags?: unknown;
+    attributes?: unknown;
+  };
+}

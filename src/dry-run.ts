@@ -1,0 +1,69 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { AuditSpikeArgs } from './config/args-schema';
+import { replay, timeOrder } from './replay';
+import type { AuditEventLike } from './detection/types';
+import type { SuppressedBurst } from './detection/scan';
+
+export interface DryRunOutput {
+  /** Non-blank lines read, skipped ones included. */
+  eventsRead: number;
+  eventsSkipped: number;
+  runs: number;
+  incidents: Array<{
+    actor: string;
+    severity: string;
+    rules: string[];
+    counts: Record<string, number>;
+    firstSeen: string;
+    lastSeen: string;
+    dedupKey: string;
+    title: string;
+  }>;
+  suppressed: SuppressedBurst[];
+}
+
+/** Reads one audit event per line; blank lines are ignored, lines that are not a JSON object are counted as skipped. */
+export async function readJsonl(path: string): Promise<{ events: AuditEventLike[]; badLines: number }> {
+  const events: AuditEventLike[] = [];
+  let badLines = 0;
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) events.push(parsed as AuditEventLike);
+      else badLines++;
+    } catch {
+      badLines++;
+    }
+  }
+  return { events, badLines };
+}
+
+/** The product card's "run once against a sample": what the live schedule would have paged for these events. */
+export function dryRunEvents(events: AuditEventLike[], badLines: number, args: AuditSpikeArgs): DryRunOutput {
+  const { ordered, unusable } = timeOrder(events);
+  const report = replay(ordered, args);
+  return {
+    eventsRead: events.length + badLines,
+    eventsSkipped: badLines + unusable,
+    runs: report.runs,
+    incidents: report.incidents
+      .sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.actor.localeCompare(b.actor))
+      .map(({ actor, severity, rules, counts, firstSeen, lastSeen, dedupKey, title }) => ({ actor, severity, rules, counts, firstSeen, lastSeen, dedupKey, title })),
+    suppressed: report.suppressed,
+  };
+}
+
+export function formatDryRun(output: DryRunOutput): string {
+  const lines = [`Read ${output.eventsRead} events (${output.eventsSkipped} skipped) in ${output.runs} simulated runs.`];
+  if (output.incidents.length === 0) lines.push('Quiet: nothing would have been paged.');
+  for (const incident of output.incidents) {
+    lines.push(`PAGE ${incident.severity.toUpperCase()} ${incident.actor}  ${incident.firstSeen} → ${incident.lastSeen}`);
+    lines.push(`     ${Object.entries(incident.counts).map(([rule, count]) => `${rule}=${count}`).join(', ')}  (crossed: ${incident.rules.join(', ')})`);
+    lines.push(`     ${incident.title}`);
+  }
+  for (const s of output.suppressed) lines.push(`SUPPRESSED ${s.actor} (${s.severity}, ${s.events} events): ${s.reason}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,80 @@
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { UsageError, parseFlags } from './cli';
+import { loadConfig } from './config/load';
+import { applySchedule, connectClient, describeSchedule } from './schedule';
+
+export const SCHEDULE_COMMANDS = ['apply', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
+
+function parseTime(flag: string, value: string | undefined): Date {
+  const date = value === undefined ? new Date(Number.NaN) : new Date(/^\d+$/.test(value) ? Number(value) : value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`${flag} must be an ISO 8601 time such as 2026-11-24T10:00:00Z (got ${value ?? 'nothing'})`);
+  return date;
+}
+
+/** `audit-spike schedule …`: the same operations as `temporal schedule …`, named by the config's schedule id. */
+export async function runScheduleCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (!SCHEDULE_COMMANDS.includes(sub as (typeof SCHEDULE_COMMANDS)[number])) {
+    throw new UsageError(`usage: audit-spike schedule ${SCHEDULE_COMMANDS.join('|')} [--config FILE]`);
+  }
+  const { values } = parseFlags(rest, {
+    config: { type: 'string' },
+    'schedule-id': { type: 'string' },
+    note: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+  });
+  const config = loadConfig(values.config);
+  const scheduleId = values['schedule-id'] ?? config.schedule.scheduleId;
+  const client = await connectClient();
+  try {
+    const handle = client.schedule.getHandle(scheduleId);
+    switch (sub) {
+      case 'apply': {
+        const outcome = await applySchedule(client, config);
+        process.stdout.write(`schedule ${scheduleId}: ${outcome} (every ${config.schedule.intervalMs / 1000}s on task queue ${config.schedule.taskQueue})\n`);
+        break;
+      }
+      case 'describe': {
+        const description = await describeSchedule(client, scheduleId);
+        if (!description) {
+          process.stderr.write(`schedule ${scheduleId} does not exist; create it with: audit-spike schedule apply\n`);
+          return 1;
+        }
+        const recent = description.info.recentActions.slice(-5).map((a) => `  ${a.scheduledAt.toISOString()}  ${a.action.workflow.workflowId}`);
+        process.stdout.write([
+          `schedule ${scheduleId}: ${description.state.paused ? 'PAUSED' : 'running'}${description.state.note ? ` (${description.state.note})` : ''}`,
+          `next runs: ${description.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()).join(', ')}`,
+          `recent runs:`, ...recent, '',
+        ].join('\n'));
+        break;
+      }
+      case 'pause':
+        await handle.pause(values.note ?? 'paused with audit-spike schedule pause');
+        process.stdout.write(`schedule ${scheduleId}: paused\n`);
+        break;
+      case 'unpause':
+        await handle.unpause(values.note ?? 'unpaused with audit-spike schedule unpause');
+        process.stdout.write(`schedule ${scheduleId}: unpaused\n`);
+        break;
+      case 'trigger':
+        await handle.trigger(ScheduleOverlapPolicy.SKIP);
+        process.stdout.write(`schedule ${scheduleId}: triggered one run now\n`);
+        break;
+      case 'backfill': {
+        const start = parseTime('--from', values.from);
+        const end = parseTime('--to', values.to);
+        await handle.backfill({ start, end, overlap: ScheduleOverlapPolicy.BUFFER_ALL });
+        process.stdout.write(`schedule ${scheduleId}: backfilling ${start.toISOString()} .. ${end.toISOString()}\n`);
+        break;
+      }
+      case 'delete':
+        await handle.delete();
+        process.stdout.write(`schedule ${scheduleId}: deleted\n`);
+        break;
+    }
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}

@@ -1,0 +1,73 @@
+import {
+  Client,
+  Connection,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
+import type { ResolvedConfig } from './config/resolve';
+import { temporalSettings } from './temporal-connection';
+import { auditSpikeWorkflow } from './workflows';
+
+export async function connectClient(env: Record<string, string | undefined> = process.env): Promise<Client> {
+  const settings = temporalSettings(env);
+  const connection = await Connection.connect(settings.connectionOptions as Parameters<typeof Connection.connect>[0]);
+  return new Client({ connection, namespace: settings.namespace });
+}
+
+/**
+ * The Schedule for one Datadog org. Overlap SKIP: a run still catching up is never doubled, and since every run reads from
+ * the previous cursor, skipped ticks lose nothing. The catch-up window only decides whether a tick missed while Temporal
+ * itself was down still runs when it returns; one such run already covers the whole gap, so a short window is enough.
+ */
+export function scheduleOptions(config: ResolvedConfig): ScheduleOptions {
+  const { args, schedule } = config;
+  return {
+    scheduleId: schedule.scheduleId,
+    spec: { intervals: [{ every: schedule.intervalMs }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: auditSpikeWorkflow,
+      args: [args],
+      taskQueue: schedule.taskQueue,
+      workflowId: schedule.scheduleId,
+      workflowExecutionTimeout: '6 hours',
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: schedule.catchupWindowMs, pauseOnFailure: false },
+    state: { paused: schedule.paused, note: `audit-spike for Datadog org "${args.orgId}"` },
+    memo: { orgId: args.orgId },
+  };
+}
+
+export type ApplyOutcome = 'created' | 'updated';
+
+/** Creates the Schedule, or updates it in place (keeping its history and its runs' carried cursor). */
+export async function applySchedule(client: Client, config: ResolvedConfig): Promise<ApplyOutcome> {
+  const options = scheduleOptions(config);
+  try {
+    await client.schedule.create(options);
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
+  const handle = client.schedule.getHandle(options.scheduleId);
+  // Paused or not stays as a person left it (`audit-spike schedule pause`); everything else follows the config.
+  await handle.update((previous) => ({
+    spec: options.spec,
+    action: options.action,
+    policies: options.policies,
+    state: { ...previous.state, note: options.state?.note },
+  }));
+  return 'updated';
+}
+
+export async function describeSchedule(client: Client, scheduleId: string): Promise<ScheduleDescription | undefined> {
+  try {
+    return await client.schedule.getHandle(scheduleId).describe();
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return undefined;
+    throw error;
+  }
+}

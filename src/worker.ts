@@ -1,0 +1,57 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities';
+import { DEFAULT_TASK_QUEUE, temporalSettings } from './temporal-connection';
+
+export interface AuditSpikeWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** Secrets come from here (the worker's environment by default). */
+  env?: ActivityDeps['env'];
+  datadogClientFactory?: ActivityDeps['datadogClientFactory'];
+  /** For runs that must find their predecessor's result themselves (manual triggers). */
+  temporalClient?: Client;
+  /** A pre-built workflow bundle (tests build one and share it); by default the workflows are bundled from source. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}
+
+export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    activities: createActivities({
+      env: options.env ?? process.env,
+      ...(options.datadogClientFactory ? { datadogClientFactory: options.datadogClientFactory } : {}),
+      ...(options.temporalClient ? { temporalClient: options.temporalClient } : {}),
+    }),
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+}
+
+/** Runs a worker until SIGINT/SIGTERM, with connection settings from the Temporal environment configuration. */
+export async function runWorker(env: Record<string, string | undefined> = process.env): Promise<void> {
+  const settings = temporalSettings(env);
+  const connection = await NativeConnection.connect(settings.connectionOptions);
+  const taskQueue = env.AUDIT_SPIKE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const clientConnection = await Connection.connect(settings.connectionOptions as Parameters<typeof Connection.connect>[0]);
+  const temporalClient = new Client({ connection: clientConnection, namespace: settings.namespace });
+  const worker = await createAuditSpikeWorker({ connection, namespace: settings.namespace, taskQueue, temporalClient });
+  console.error(`audit-spike worker: polling task queue "${taskQueue}" in namespace "${settings.namespace}" at ${settings.connectionOptions.address}`);
+  try {
+    await worker.run();
+  } finally {
+    await clientConnection.close();
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runWorker().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,142 @@
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { AuditSpikeActivities } from '../activities';
+import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
+import { lateAfterMs, planRun } from '../detection/plan';
+import { zeroCounters, type ScanCounters, type SuppressedBurst } from '../detection/scan';
+import { emptyState, isCarriedState, type CarriedState } from '../detection/state';
+import { formatDuration } from '../detection/duration';
+import { isRunResult, type IncidentRecord, type RunResult } from './run-result';
+
+const { scanAuditEvents } = proxyActivities<AuditSpikeActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  // Past this the run fails and leaves its cursor; the next scheduled run reads the same window again.
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+});
+
+const { openOrUpdateIncident } = proxyActivities<AuditSpikeActivities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { findLatestRunResult } = proxyActivities<AuditSpikeActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 3 },
+});
+
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
+
+/** The nominal time of this run: the Schedule's scheduled time, else (started by hand) when the run started. */
+function scheduledTime(): number {
+  const info = workflowInfo();
+  const typed = info.typedSearchAttributes.get(SCHEDULED_START);
+  if (typed instanceof Date && !Number.isNaN(typed.getTime())) return typed.getTime();
+  return info.runStartTime.getTime();
+}
+
+/**
+ * Where the last run left off: the Schedule's last completion result, or a newer completed run of the same Schedule
+ * (a manual trigger's runs are outside the Schedule's result chain). Neither → undefined, and the run reads the look-back.
+ */
+async function previousResult(orgId: string): Promise<RunResult | undefined> {
+  const info = workflowInfo();
+  let best: RunResult | undefined;
+  if (isRunResult(info.lastResult, orgId) && isCarriedState(info.lastResult.state)) best = info.lastResult;
+  else if (info.lastResult !== undefined) log.warn('Ignoring a previous result of another shape or org', { orgId });
+  const scheduleId = info.typedSearchAttributes.get(SCHEDULED_BY);
+  if (typeof scheduleId === 'string' && scheduleId !== '') {
+    try {
+      const latest = await findLatestRunResult({ scheduleId, orgId, currentWorkflowId: info.workflowId });
+      if (latest && isCarriedState(latest.state) && (!best || latest.cursor > best.cursor)) best = latest;
+    } catch (error) {
+      log.warn('Could not look up the newest completed run; using the last completion result', { orgId, error: String(error) });
+    }
+  }
+  return best;
+}
+
+function addCounters(total: ScanCounters & { pages: number }, more: ScanCounters, pages: number): void {
+  for (const key of Object.keys(more) as Array<keyof ScanCounters>) total[key] += more[key];
+  total.pages += pages;
+}
+
+/**
+ * One scheduled run: read the audit trail since the previous run's cursor, detect bursts, page once per burst.
+ * Deterministic and I/O-free; the previous run's result arrives as the Schedule's last completion result.
+ */
+export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunResult> {
+  const parsed = AuditSpikeArgsSchema.safeParse(rawArgs);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: 'BadScheduleArguments',
+      nonRetryable: true,
+      message: `The schedule's arguments are invalid; fix the config and run \`audit-spike schedule apply\`:\n${describeIssues(parsed.error).join('\n')}`,
+    });
+  }
+  const args = parsed.data;
+  const previous = await previousResult(args.orgId);
+  const hasPrevious = previous !== undefined;
+
+  const scheduledAt = scheduledTime();
+  const plan = planRun(hasPrevious ? previous.cursor : undefined, scheduledAt, args.cadence);
+  let state: CarriedState = hasPrevious ? previous.state : emptyState(plan.chunks[0]?.from ?? plan.to);
+  const counts = { ...zeroCounters(), pages: 0 };
+  const incidents: IncidentRecord[] = [];
+  const suppressed: SuppressedBurst[] = [];
+
+  for (const window of plan.chunks) {
+    const scanned = await scanAuditEvents({
+      orgId: args.orgId,
+      datadog: args.datadog,
+      detection: args.detection,
+      latenessMs: args.cadence.latenessMs,
+      window,
+      runAt: scheduledAt,
+      lateAfterMs: lateAfterMs(args.cadence),
+      state,
+    });
+    addCounters(counts, scanned.counters, scanned.pages);
+    suppressed.push(...scanned.suppressed);
+    for (const action of scanned.actions) {
+      await openOrUpdateIncident({ pagerduty: args.pagerduty, action });
+      const { summary } = action;
+      incidents.push({
+        kind: action.kind, actor: summary.actor, severity: summary.severity, rules: summary.rules, counts: summary.counts,
+        events: summary.events, firstSeen: summary.firstSeen, lastSeen: summary.lastSeen, dedupKey: summary.dedupKey, late: summary.late,
+      });
+    }
+    state = scanned.state;
+  }
+
+  const from = plan.chunks[0]?.from ?? plan.to;
+  const paged = incidents.filter((i) => i.kind === 'trigger');
+  const report = [
+    `Read ${counts.read} audit events (${counts.matched} sensitive, ${counts.skipped} skipped) from ${new Date(from).toISOString()} to ${new Date(plan.to).toISOString()}`,
+    paged.length ? `paged ${paged.length}: ${paged.map((i) => `${i.actor} (${i.severity})`).join(', ')}` : 'quiet: no actor crossed a threshold',
+    ...(incidents.length > paged.length ? [`${incidents.length - paged.length} incident update(s)`] : []),
+    ...(suppressed.length ? [`suppressed ${suppressed.length}: ${suppressed.map((s) => s.actor).join(', ')}`] : []),
+    ...(plan.remainingMs > 0 ? [`catching up: ${formatDuration(plan.remainingMs)} left for the next runs`] : []),
+  ].join('; ');
+  log.info(report, { orgId: args.orgId });
+
+  return {
+    v: 1,
+    orgId: args.orgId,
+    cursor: plan.to,
+    window: { from: new Date(from).toISOString(), to: new Date(plan.to).toISOString() },
+    scheduledAt: new Date(scheduledAt).toISOString(),
+    startedFrom: hasPrevious ? 'previous-run' : 'lookback',
+    chunks: plan.chunks.length,
+    remainingMs: plan.remainingMs,
+    ...(plan.abandoned ? { abandoned: { from: new Date(plan.abandoned.from).toISOString(), to: new Date(plan.abandoned.to).toISOString() } } : {}),
+    counts,
+    incidents: incidents.slice(0, 100),
+    suppressed: suppressed.slice(0, 100),
+    report,
+    state,
+  };
+}

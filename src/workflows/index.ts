@@ -1,0 +1,1 @@
+export { auditSpikeWorkflow } from './audit-spike-workflow';

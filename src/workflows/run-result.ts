@@ -1,0 +1,45 @@
+import type { ScanCounters, SuppressedBurst, IncidentAction } from '../detection/scan';
+import type { CarriedState } from '../detection/state';
+import type { Severity } from '../detection/types';
+
+export interface IncidentRecord {
+  kind: IncidentAction['kind'];
+  actor: string;
+  severity: Severity;
+  rules: string[];
+  counts: Record<string, number>;
+  events: number;
+  firstSeen: string;
+  lastSeen: string;
+  dedupKey: string;
+  late: boolean;
+}
+
+/** What a run returns: the next run's starting point (cursor and carried state) and a small report. Never raw events. */
+export interface RunResult {
+  v: 1;
+  orgId: string;
+  /** Epoch ms up to which the audit trail has been read; the next run starts here. */
+  cursor: number;
+  window: { from: string; to: string };
+  scheduledAt: string;
+  /** Where this run's start came from. */
+  startedFrom: 'previous-run' | 'lookback';
+  chunks: number;
+  /** Time still to catch up, finished by the following runs. */
+  remainingMs: number;
+  abandoned?: { from: string; to: string };
+  counts: ScanCounters & { pages: number };
+  incidents: IncidentRecord[];
+  suppressed: SuppressedBurst[];
+  /** One line a person can read in the Temporal UI. */
+  report: string;
+  state: CarriedState;
+}
+
+export function isRunResult(value: unknown, orgId: string): value is RunResult {
+  if (value === null || typeof value !== 'object') return false;
+  const candidate = value as Partial<RunResult>;
+  return candidate.v === 1 && candidate.orgId === orgId && typeof candidate.cursor === 'number' && Number.isFinite(candidate.cursor) &&
+    typeof candidate.state === 'object' && candidate.state !== null;
+}
