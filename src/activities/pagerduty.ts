@@ -66,6 +66,8 @@ async function sendEvent(target: Extract<PagerDutyTarget, { mode: 'events' }>, e
     response = await event({
       server: target.eventsServer,
       retryTimeout: PDJS_RETRY_TIMEOUT_MS,
+      // Our own signal bounds the request; pdjs' requestTimeout only parks an idle timer that outlives the call.
+      requestTimeout: 0,
       signal: AbortSignal.timeout(target.requestTimeoutMs),
       ...(agent ? { agent } : {}),
       data: {
@@ -109,6 +111,8 @@ async function restCall(
       method,
       headers: { From: target.fromEmail },
       retryTimeout: PDJS_RETRY_TIMEOUT_MS,
+      // Our own signal bounds the request; pdjs' requestTimeout only parks an idle timer that outlives the call.
+      requestTimeout: 0,
       signal: AbortSignal.timeout(target.requestTimeoutMs),
       ...(options.data !== undefined ? { data: options.data } : {}),
       ...(options.query ? { queryParameters: options.query } : {}),

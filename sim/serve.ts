@@ -1,0 +1,56 @@
+import { DatadogSimulator } from './datadog-sim';
+import { PagerDutySimulator } from './pagerduty-sim';
+import { sampleDay } from './sample-day';
+
+type Env = Record<string, string | undefined>;
+
+function port(env: Env, name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new Error(`${name}=${env[name]} is not a port number (0-65535)`);
+  return value;
+}
+
+/**
+ * `node dist/sim/serve.js datadog|pagerduty`: one simulator as a long-running server (the compose stack's
+ * datadog-sim and pagerduty-sim services). The Datadog one is seeded with a sample day, or with SIM_SEED_FILE (JSONL).
+ */
+export async function serve(which: string, env: Env = process.env): Promise<{ stop(): Promise<void> }> {
+  const host = env.SIM_HOST ?? '0.0.0.0';
+  if (which === 'datadog') {
+    const sim = await DatadogSimulator.start({
+      host,
+      port: port(env, 'SIM_DATADOG_PORT', 8126),
+      ...(env.SIM_DD_API_KEY ? { apiKey: env.SIM_DD_API_KEY } : {}),
+      ...(env.SIM_DD_APP_KEY ? { appKey: env.SIM_DD_APP_KEY } : {}),
+    });
+    const added = env.SIM_SEED_FILE ? sim.loadJsonl(env.SIM_SEED_FILE) : sim.addEvents(sampleDay({ end: new Date() }));
+    console.error(`datadog-sim: listening on ${host}:${sim.port} with ${added} audit events; health at /_sim/health`);
+    return sim;
+  }
+  if (which === 'pagerduty') {
+    const sim = await PagerDutySimulator.start({
+      host,
+      httpsPort: port(env, 'SIM_PAGERDUTY_HTTPS_PORT', 8443),
+      httpPort: port(env, 'SIM_PAGERDUTY_HTTP_PORT', 8127),
+      tlsDir: env.SIM_TLS_DIR ?? '.data/tls',
+      ...(env.SIM_PD_API_TOKEN ? { apiToken: env.SIM_PD_API_TOKEN } : {}),
+      ...(env.SIM_PD_ROUTING_KEY ? { routingKeys: [env.SIM_PD_ROUTING_KEY] } : {}),
+    });
+    console.error(`pagerduty-sim: REST on ${sim.httpUrl}, Events API on https://${sim.eventsServer}; incidents at /_sim/incidents`);
+    return sim;
+  }
+  throw new Error(`usage: node dist/sim/serve.js datadog|pagerduty (got "${which}")`);
+}
+
+if (require.main === module) {
+  serve(process.argv[2] ?? '')
+    .then((sim) => {
+      const stop = () => void sim.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((error) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(2);
+    });
+}

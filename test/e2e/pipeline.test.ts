@@ -1,0 +1,85 @@
+import { applySchedule } from '../../src/schedule';
+import { ACTIONS, NOISE, auditEvent, burst } from '../../sim/audit-events';
+import { startStack, triggerAndWait, type Stack } from '../support/stack';
+
+const MIN = 60_000;
+const mallory = { id: 'u-bad', email: 'Mallory@Example.com', name: 'Mallory' };
+const staff = Array.from({ length: 5 }, (_, i) => ({ id: `u${i}`, email: `user${i}@example.com` }));
+
+function noise(fromMs: number, toMs: number, count: number) {
+  return Array.from({ length: count }, (_, i) => auditEvent(fromMs + Math.floor(((toMs - fromMs) * i) / count), staff[i % staff.length], NOISE[i % NOISE.length]));
+}
+
+describe('the whole pipeline on a real Temporal dev server', () => {
+  let stack: Stack;
+  const yaml = 'schedule:\n  ingestionDelay: 5s\n  lookback: 15m\n';
+
+  beforeAll(async () => {
+    stack = await startStack();
+    await stack.startWorker();
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+
+  test('a quiet window opens no incident and ends quietly', async () => {
+    const now = Date.now();
+    // Everyday noise plus near misses: 2 role grants (threshold 3) and one API key each by two people.
+    const nearMisses = [
+      ...burst(staff[0], ACTIONS.roleGrant, 2, now - 10 * MIN, 2 * MIN),
+      ...burst(staff[1], ACTIONS.apiKeyCreate, 1, now - 8 * MIN, 0),
+      ...burst(staff[2], ACTIONS.apiKeyCreate, 1, now - 7 * MIN, 0),
+    ];
+    stack.datadog.addEvents([...noise(now - 14 * MIN, now - MIN, 400), ...nearMisses]);
+    const config = stack.config(yaml, 'quiet');
+    expect(await applySchedule(stack.client, config)).toBe('created');
+    const result = await triggerAndWait(stack.client, config.schedule.scheduleId);
+    expect(result.startedFrom).toBe('lookback');
+    expect(result.counts.read).toBe(nearMisses.length);
+    expect(result.counts.matched).toBe(nearMisses.length);
+    expect(result.incidents).toEqual([]);
+    expect(result.report).toContain('quiet');
+    expect(stack.pagerduty.incidents).toHaveLength(0);
+  });
+
+  test('a burst pages exactly once, at the right severity, with counts and timestamps; the next runs do not re-page', async () => {
+    const now = Date.now();
+    const start = now - 9 * MIN;
+    const grants = burst(mallory, ACTIONS.roleGrant, 11, start, 6 * MIN);
+    const keys = burst(mallory, ACTIONS.apiKeyCreate, 3, start + 4 * MIN, 3 * MIN);
+    stack.datadog.addEvents([...grants, ...keys, ...noise(now - 14 * MIN, now - MIN, 300)]);
+    const config = stack.config(yaml);
+    expect(await applySchedule(stack.client, config)).toBe('created');
+
+    const first = await triggerAndWait(stack.client, config.schedule.scheduleId);
+    expect(first.incidents.map((i) => [i.kind, i.actor, i.severity])).toEqual([['trigger', 'mallory@example.com', 'critical']]);
+
+    const incidents = stack.pagerduty.incidents;
+    expect(incidents).toHaveLength(1);
+    const [incident] = incidents;
+    expect(incident.source).toBe('events');
+    expect(incident.severity).toBe('critical');
+    expect(incident.alerts).toHaveLength(1);
+    const payload = incident.alerts[0].payload as { summary: string; custom_details: Record<string, unknown> };
+    expect(payload.summary).toContain('mallory@example.com');
+    expect(payload.custom_details).toMatchObject({
+      actor: 'mallory@example.com',
+      counts: { role_grant: 11, api_key_create: 3 },
+      first_seen: new Date(start).toISOString(),
+      last_seen: new Date(keys[2].attributes.timestamp).toISOString(),
+    });
+    expect(incident.assignees.length).toBeGreaterThan(0);
+
+    // New quiet events, then another run: it continues from the first run's cursor and pages no one.
+    const requestsBefore = stack.pagerduty.requests.length;
+    stack.datadog.addEvents(noise(Date.now() - 30_000, Date.now() - 6_000, 50));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const second = await triggerAndWait(stack.client, config.schedule.scheduleId);
+    expect(second.startedFrom).toBe('previous-run');
+    expect(Date.parse(second.window.from)).toBe(first.cursor);
+    expect(second.incidents).toEqual([]);
+    expect(stack.pagerduty.requests.length).toBe(requestsBefore);
+    expect(stack.pagerduty.incidents).toHaveLength(1);
+  });
+});

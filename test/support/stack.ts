@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ResolvedConfig } from '../../src/config/resolve';
+import { parseConfigText } from '../../src/config/load';
+import { createAuditSpikeWorker } from '../../src/worker';
+import type { RunResult } from '../../src/workflows/run-result';
+import { DatadogSimulator } from '../../sim/datadog-sim';
+import { PagerDutySimulator } from '../../sim/pagerduty-sim';
+import { TemporalDevServer } from '../../sim/temporal-server';
+
+export interface Stack {
+  server: TemporalDevServer;
+  datadog: DatadogSimulator;
+  pagerduty: PagerDutySimulator;
+  client: Client;
+  nativeConnection: NativeConnection;
+  dir: string;
+  /** The worker's environment: the simulators' keys, as a deployment would set them. */
+  workerEnv: Record<string, string>;
+  /** The config for a test org, pointing at the simulators. */
+  config(yaml?: string, org?: string): ResolvedConfig;
+  startWorker(options?: { identity?: string }): Promise<{ worker: Worker; running: Promise<void>; stop(): Promise<void> }>;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle is built once per test file and shared by every worker it starts. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  return bundle;
+}
+
+export const TEST_TEMPORAL_PORT = Number(process.env.AUDIT_SPIKE_TEST_TEMPORAL_PORT ?? 17233);
+
+let runtimeInstalled = false;
+
+export async function startStack(options: { uiPort?: number } = {}): Promise<Stack> {
+  if (!runtimeInstalled) {
+    // Workers' info lines would drown jest's output; warnings and errors still show.
+    Runtime.install({ logger: new DefaultLogger((process.env.AUDIT_SPIKE_TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
+    runtimeInstalled = true;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'audit-spike-e2e-'));
+  const server = await TemporalDevServer.start({
+    dbFile: join(dir, 'temporal.sqlite'),
+    port: TEST_TEMPORAL_PORT,
+    ...(options.uiPort ? { uiPort: options.uiPort } : { headless: true }),
+  });
+  const datadog = await DatadogSimulator.start({ rateLimit: { limit: 100_000, periodSeconds: 60 } });
+  const pagerduty = await PagerDutySimulator.start({ tlsDir: join(dir, 'tls') });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const workerEnv = {
+    DD_API_KEY: datadog.apiKey,
+    DD_APP_KEY: datadog.appKey,
+    PAGERDUTY_ROUTING_KEY: pagerduty.routingKeys[0],
+    PAGERDUTY_API_TOKEN: pagerduty.apiToken,
+  };
+  const workers: Array<() => Promise<void>> = [];
+  const stack: Stack = {
+    server, datadog, pagerduty, client, nativeConnection, dir, workerEnv,
+    config(yaml = '', org = 'e2e') {
+      const base = parseConfigText(`org: ${org}\n${yaml}`, 'e2e config');
+      return {
+        ...base,
+        args: {
+          ...base.args,
+          datadog: { ...base.args.datadog, baseUrl: datadog.url },
+          pagerduty: base.args.pagerduty.mode === 'events'
+            ? { ...base.args.pagerduty, eventsServer: pagerduty.eventsServer, caFile: pagerduty.caFile }
+            : { ...base.args.pagerduty, apiUrl: pagerduty.httpUrl },
+        },
+      };
+    },
+    async startWorker(workerOptions = {}) {
+      const worker = await createAuditSpikeWorker({
+        connection: nativeConnection,
+        namespace: 'default',
+        taskQueue: 'audit-spike',
+        env: workerEnv,
+        temporalClient: client,
+        workflowBundle: await workflowBundle(),
+        ...(workerOptions.identity ? { identity: workerOptions.identity } : {}),
+      });
+      const running = worker.run();
+      const stop = async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      };
+      workers.push(stop);
+      return { worker, running, stop };
+    },
+    async stop() {
+      for (const stop of workers) await stop();
+      await nativeConnection.close();
+      await connection.close();
+      await datadog.stop();
+      await pagerduty.stop();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+/** Triggers the schedule once and waits for that run's result. */
+export async function triggerAndWait(client: Client, scheduleId: string, timeoutMs = 60_000): Promise<RunResult> {
+  const handle = client.schedule.getHandle(scheduleId);
+  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  await handle.trigger();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));
+    if (fresh) {
+      return (await client.workflow.getHandle(fresh.action.workflow.workflowId, fresh.action.workflow.firstExecutionRunId).result()) as RunResult;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`schedule ${scheduleId} did not start a run within ${timeoutMs} ms`);
+}
