@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { DEFAULT_TASK_QUEUE, temporalSettings } from './temporal-connection';
 
@@ -17,12 +17,19 @@ export interface AuditSpikeWorkerOptions {
   identity?: string;
 }
 
+/** Bundles the workflows with webpack's chatter kept to warnings and errors. */
+export function bundleWorkflows(): ReturnType<typeof bundleWorkflowCode> {
+  const quiet = () => undefined;
+  const loud = (message: string) => console.error(`workflow bundle: ${message}`);
+  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: loud, error: loud } });
+}
+
 export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities({
       env: options.env ?? process.env,
       ...(options.datadogClientFactory ? { datadogClientFactory: options.datadogClientFactory } : {}),
