@@ -39,7 +39,7 @@ export interface SimRequest {
 
 export interface Faults {
   /** Answer the next N search/list requests with this status (5xx, 429, 400...). */
-  failures: Array<{ status: number; remaining: number }>;
+  failures: Array<{ status: number; remaining: number; resetS?: number }>;
   /** Never answer the next N search/list requests (the client's timeout fires). */
   hang: number;
   /** Each page after the first starts with the previous page's last event again. */
@@ -194,8 +194,9 @@ export class DatadogSimulator {
     this.resetFaults();
   }
 
-  failNext(status: number, count = 1): void {
-    this.faults.failures.push({ status, remaining: count });
+  /** The next `count` search/list requests answer `status`; a 429 says to wait `resetS` seconds (default 1). */
+  failNext(status: number, count = 1, options: { resetS?: number } = {}): void {
+    this.faults.failures.push({ status, remaining: count, ...(options.resetS !== undefined ? { resetS: options.resetS } : {}) });
   }
 
   hangNext(count = 1): void {
@@ -287,7 +288,8 @@ export class DatadogSimulator {
     if (failure) {
       failure.remaining--;
       this.faults.failures = this.faults.failures.filter((f) => f.remaining > 0);
-      return reply(failure.status, errorBody(failure.status === 429 ? 'Too many requests' : `Simulated failure ${failure.status}`), limitHeaders.headers);
+      const headers = failure.status === 429 ? { ...limitHeaders.headers, 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(failure.resetS ?? 1) } : limitHeaders.headers;
+      return reply(failure.status, errorBody(failure.status === 429 ? 'Too many requests' : `Simulated failure ${failure.status}`), headers);
     }
 
     const result = this.page(params);

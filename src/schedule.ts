@@ -34,11 +34,22 @@ export function scheduleOptions(config: ResolvedConfig): ScheduleOptions {
       taskQueue: schedule.taskQueue,
       workflowId: schedule.scheduleId,
       workflowExecutionTimeout: '6 hours',
+      staticSummary: `audit-spike: Datadog org "${args.orgId}" → PagerDuty (${args.pagerduty.mode} mode)`,
+      staticDetails: ruleDetails(config),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: schedule.catchupWindowMs, pauseOnFailure: false },
     state: { paused: schedule.paused, note: `audit-spike for Datadog org "${args.orgId}"` },
     memo: { orgId: args.orgId },
   };
+}
+
+/** The watched rules as Temporal markdown, shown on every run's page. */
+function ruleDetails(config: ResolvedConfig): string {
+  const enabled = config.args.detection.rules.filter((rule) => rule.enabled);
+  return [
+    `Every ${config.schedule.intervalMs / 60_000} min, per actor:`,
+    ...enabled.map((rule) => `- **${rule.id}**: ${rule.tiers.map((tier) => `${tier.count}+ → ${tier.severity}`).join(', ')} within ${rule.windowMs / 60_000} min`),
+  ].join('\n');
 }
 
 export type ApplyOutcome = 'created' | 'updated';

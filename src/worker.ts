@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
+import { installTelemetry } from './telemetry';
 import { DEFAULT_TASK_QUEUE, temporalSettings } from './temporal-connection';
 
 export interface AuditSpikeWorkerOptions {
@@ -41,13 +42,17 @@ export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): 
 
 /** Runs a worker until SIGINT/SIGTERM, with connection settings from the Temporal environment configuration. */
 export async function runWorker(env: Record<string, string | undefined> = process.env): Promise<void> {
+  const telemetry = installTelemetry(env);
   const settings = temporalSettings(env);
   const connection = await NativeConnection.connect(settings.connectionOptions);
   const taskQueue = env.AUDIT_SPIKE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const clientConnection = await Connection.connect(settings.connectionOptions as Parameters<typeof Connection.connect>[0]);
   const temporalClient = new Client({ connection: clientConnection, namespace: settings.namespace });
   const worker = await createAuditSpikeWorker({ connection, namespace: settings.namespace, taskQueue, temporalClient });
-  console.error(`audit-spike worker: polling task queue "${taskQueue}" in namespace "${settings.namespace}" at ${settings.connectionOptions.address}`);
+  console.error(
+    `audit-spike worker: polling task queue "${taskQueue}" in namespace "${settings.namespace}" at ${settings.connectionOptions.address}` +
+      (telemetry.metricsAddress ? `; Prometheus metrics at http://${telemetry.metricsAddress}/metrics` : ''),
+  );
   try {
     await worker.run();
   } finally {

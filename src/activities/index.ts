@@ -3,6 +3,7 @@ import type { DatadogTarget, AuditSpikeArgs } from '../config/args-schema';
 import { Detector } from '../detection/detector';
 import { createDatadogAuditClient, type DatadogAuditClient } from './datadog-client';
 import { createFindLatestRunResult } from './latest-run-result';
+import { recordIncident, recordScan } from './metrics';
 import { createOpenOrUpdateIncident } from './pagerduty';
 import { createScanAuditEvents } from './scan-audit-events';
 import type { Environment } from './secrets';
@@ -21,8 +22,7 @@ export function createActivities(deps: ActivityDeps) {
   const datadogClients = new Map<string, DatadogAuditClient>();
   const detectors = new Map<string, Detector>();
   const build = deps.datadogClientFactory ?? createDatadogAuditClient;
-  return {
-    scanAuditEvents: createScanAuditEvents({
+  const scan = createScanAuditEvents({
       datadogFor(orgId, target) {
         const key = `${orgId}|${JSON.stringify(target)}`;
         let found = datadogClients.get(key);
@@ -42,8 +42,20 @@ export function createActivities(deps: ActivityDeps) {
         }
         return found;
       },
-    }),
-    openOrUpdateIncident: createOpenOrUpdateIncident({ env: deps.env }),
+  });
+  const incident = createOpenOrUpdateIncident({ env: deps.env });
+  // Named functions, so activity types read well in the Temporal UI.
+  return {
+    async scanAuditEvents(input: Parameters<typeof scan>[0]) {
+      const output = await scan(input);
+      recordScan(input.orgId, output);
+      return output;
+    },
+    async openOrUpdateIncident(input: Parameters<typeof incident>[0]) {
+      const outcome = await incident(input);
+      recordIncident(input.action.summary.orgId, input.action.kind);
+      return outcome;
+    },
     findLatestRunResult: createFindLatestRunResult({ ...(deps.temporalClient ? { temporalClient: deps.temporalClient } : {}) }),
   };
 }

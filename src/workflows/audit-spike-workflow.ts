@@ -1,5 +1,5 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setCurrentDetails, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { AuditSpikeActivities } from '../activities';
 import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
 import { lateAfterMs, planRun } from '../detection/plan';
@@ -8,19 +8,30 @@ import { emptyState, isCarriedState, type CarriedState } from '../detection/stat
 import { formatDuration } from '../detection/duration';
 import { isRunResult, type IncidentRecord, type RunResult } from './run-result';
 
-const { scanAuditEvents } = proxyActivities<AuditSpikeActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  // Past this the run fails and leaves its cursor; the next scheduled run reads the same window again.
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
-});
+/** The scan's heartbeat timeout decides how fast a crashed worker's page loop resumes elsewhere; it comes from the config. */
+function scanActivity(heartbeatTimeoutMs = 60_000, summary?: string) {
+  return proxyActivities<AuditSpikeActivities>({
+    ...(summary ? { summary } : {}),
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    // Past this the run fails and leaves its cursor; the next scheduled run reads the same window again.
+    scheduleToCloseTimeout: '1 hour',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  }).scanAuditEvents;
+}
 
-const { openOrUpdateIncident } = proxyActivities<AuditSpikeActivities>({
-  startToCloseTimeout: '2 minutes',
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+/**
+ * One attempt makes at most four PagerDuty calls, each bounded by the request timeout, so a worker that dies mid-call is
+ * noticed soon after; retries go on for an hour (the dedup key keeps it to one incident).
+ */
+function incidentActivity(requestTimeoutMs: number, summary?: string) {
+  return proxyActivities<AuditSpikeActivities>({
+    ...(summary ? { summary } : {}),
+    startToCloseTimeout: 4 * requestTimeoutMs + 10_000,
+    scheduleToCloseTimeout: '1 hour',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  }).openOrUpdateIncident;
+}
 
 const { findLatestRunResult } = proxyActivities<AuditSpikeActivities>({
   startToCloseTimeout: '1 minute',
@@ -59,6 +70,18 @@ async function previousResult(orgId: string): Promise<RunResult | undefined> {
   return best;
 }
 
+/** The run's outcome as Temporal markdown, shown on the run's page in the web UI. */
+function runDetails(report: string, counts: ScanCounters & { pages: number }, incidents: IncidentRecord[], suppressed: SuppressedBurst[]): string {
+  const lines = [`**${incidents.some((i) => i.kind === 'trigger') ? 'Burst detected' : incidents.length ? 'Burst continues' : 'Quiet'}**: ${report}`, ''];
+  lines.push(`Events read ${counts.read}, sensitive ${counts.matched}, skipped (malformed) ${counts.skipped}, duplicates ${counts.duplicates}, unknown actor ${counts.unknownActor}, pages ${counts.pages}.`);
+  for (const incident of incidents) {
+    const perRule = Object.entries(incident.counts).map(([rule, count]) => `${rule}=${count}`).join(', ');
+    lines.push(`- ${incident.kind} **${incident.actor}** ${incident.severity}: ${perRule}; ${incident.firstSeen} → ${incident.lastSeen}${incident.late ? ' (late)' : ''}`);
+  }
+  for (const s of suppressed) lines.push(`- suppressed **${s.actor}** (${s.severity}, ${s.events} events): ${s.reason}`);
+  return lines.join('\n');
+}
+
 function addCounters(total: ScanCounters & { pages: number }, more: ScanCounters, pages: number): void {
   for (const key of Object.keys(more) as Array<keyof ScanCounters>) total[key] += more[key];
   total.pages += pages;
@@ -88,7 +111,16 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
   const incidents: IncidentRecord[] = [];
   const suppressed: SuppressedBurst[] = [];
 
-  for (const window of plan.chunks) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  setCurrentDetails(
+    plan.chunks.length
+      ? `Reading the Datadog Audit Trail of org **${args.orgId}** from ${iso(plan.chunks[0].from)} to ${iso(plan.to)}` +
+          `${plan.chunks.length > 1 ? ` in ${plan.chunks.length} chunks (catching up)` : ''}; started from ${hasPrevious ? "the previous run's cursor" : 'the look-back'}.`
+      : `Nothing new to read for org **${args.orgId}** (cursor ${iso(plan.to)}).`,
+  );
+  for (const [index, window] of plan.chunks.entries()) {
+    const chunkLabel = plan.chunks.length > 1 ? ` (chunk ${index + 1}/${plan.chunks.length})` : '';
+    const scanAuditEvents = scanActivity(args.datadog.heartbeatTimeoutMs, `Read audit events ${iso(window.from)} → ${iso(window.to)}${chunkLabel}`);
     const scanned = await scanAuditEvents({
       orgId: args.orgId,
       datadog: args.datadog,
@@ -102,8 +134,10 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     addCounters(counts, scanned.counters, scanned.pages);
     suppressed.push(...scanned.suppressed);
     for (const action of scanned.actions) {
-      await openOrUpdateIncident({ pagerduty: args.pagerduty, action });
       const { summary } = action;
+      const verb = { trigger: 'Page', update: 'Update incident for', resolve: 'Resolve incident for' }[action.kind];
+      const openOrUpdateIncident = incidentActivity(args.pagerduty.requestTimeoutMs, `${verb} ${summary.actor} (${summary.severity}, ${summary.events} events)`);
+      await openOrUpdateIncident({ pagerduty: args.pagerduty, action });
       incidents.push({
         kind: action.kind, actor: summary.actor, severity: summary.severity, rules: summary.rules, counts: summary.counts,
         events: summary.events, firstSeen: summary.firstSeen, lastSeen: summary.lastSeen, dedupKey: summary.dedupKey, late: summary.late,
@@ -121,7 +155,16 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     ...(suppressed.length ? [`suppressed ${suppressed.length}: ${suppressed.map((s) => s.actor).join(', ')}`] : []),
     ...(plan.remainingMs > 0 ? [`catching up: ${formatDuration(plan.remainingMs)} left for the next runs`] : []),
   ].join('; ');
-  log.info(report, { orgId: args.orgId });
+  log.info(report, { orgId: args.orgId, window: { from: iso(from), to: iso(plan.to) } });
+  setCurrentDetails(runDetails(report, counts, incidents, suppressed));
+  // The memo is what the workflow list and the run's page show at a glance.
+  upsertMemo({
+    report,
+    window: `${iso(from)} → ${iso(plan.to)}`,
+    eventsRead: counts.read,
+    eventsSkipped: counts.skipped,
+    burstingActors: incidents.filter((i) => i.kind === 'trigger').map((i) => `${i.actor} (${i.severity})`).join(', ') || 'none',
+  });
 
   return {
     v: 1,

@@ -1,5 +1,6 @@
 import { applySchedule } from '../../src/schedule';
 import { ACTIONS, NOISE, auditEvent, burst } from '../../sim/audit-events';
+import { historyBytes } from '../support/history';
 import { startStack, triggerAndWait, type Stack } from '../support/stack';
 
 const MIN = 60_000;
@@ -81,5 +82,36 @@ describe('the whole pipeline on a real Temporal dev server', () => {
     expect(second.incidents).toEqual([]);
     expect(stack.pagerduty.requests.length).toBe(requestsBefore);
     expect(stack.pagerduty.incidents).toHaveLength(1);
+  });
+
+  test('malformed events are skipped and counted; an event without an actor counts under the unknown actor', async () => {
+    const now = Date.now();
+    const good = auditEvent(now - 3 * MIN, staff[3], ACTIONS.roleGrant, 'good-role-grant');
+    const noActor = auditEvent(now - 3 * MIN, {}, ACTIONS.apiKeyCreate, 'no-actor');
+    const badTimestamp = { ...auditEvent(now - 3 * MIN, staff[4], ACTIONS.roleGrant, 'bad-ts'), attributes: { ...good.attributes, timestamp: 'not a date' } };
+    const weird = { id: 'weird', type: 'audit', attributes: { timestamp: new Date(now - 3 * MIN).toISOString(), attributes: { action: 'created', asset: { type: 'api_key' }, usr: 42 } } };
+    stack.datadog.clear();
+    stack.datadog.addEvents([good, noActor, weird]);
+    // The simulator indexes an event without a usable timestamp at intake time: a few minutes ago, so this run gets it.
+    stack.datadog.addEvents([badTimestamp], { visibleAfterMs: -3 * MIN });
+    const config = stack.config(yaml, 'malformed');
+    await applySchedule(stack.client, config);
+    const result = await triggerAndWait(stack.client, config.schedule.scheduleId);
+    expect(result.counts).toMatchObject({ read: 4, matched: 3, skipped: 1, unknownActor: 2 });
+    expect(result.incidents).toEqual([]);
+  });
+
+  test('no workflow history holds a Datadog key or a PagerDuty secret', async () => {
+    const secrets = Object.values(stack.workerEnv);
+    expect(secrets.length).toBeGreaterThanOrEqual(4);
+    let histories = 0;
+    for await (const workflow of stack.client.workflow.list()) {
+      const bytes = await historyBytes(stack.client.workflow.getHandle(workflow.workflowId, workflow.runId));
+      // The search works: the workflow type, which the history does carry, is found.
+      expect(bytes.includes('auditSpikeWorkflow')).toBe(true);
+      for (const secret of secrets) expect(bytes.includes(secret) ? `${workflow.workflowId} holds ${secret.slice(0, 4)}…` : 'clean').toBe('clean');
+      histories++;
+    }
+    expect(histories).toBeGreaterThanOrEqual(4);
   });
 });

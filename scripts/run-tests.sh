@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm test`: build, type-check, make sure the Temporal CLI is there, run jest (extra arguments go to jest), then print
+# the fault suite's summary line when it ran.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+rm -f test-results/faults-summary.json
+npm run build --silent && npm run typecheck --silent && bash scripts/setup-temporal.sh --quiet >/dev/null || exit 1
+npx jest --runInBand "$@"
+status=$?
+if [ -f test-results/faults-summary.json ] || [ "${FAULTS_REQUIRED:-0}" = 1 ]; then
+  node scripts/fault-summary.js || status=1
+fi
+exit "$status"

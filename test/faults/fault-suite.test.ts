@@ -1,0 +1,59 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startStack, type Stack } from '../support/stack';
+import { WorkerProcess } from '../support/worker-process';
+import { playScenario, type ScenarioOutcome } from './driver';
+import { INTERVAL, makeScenario } from './scenarios';
+
+/**
+ * The fault suite: seeded randomized scenarios against a real Temporal dev server, the product's worker in a child
+ * process, and both simulators. Each scenario's incidents are compared with the bursts it planted: 0 missed, 0 duplicated.
+ * FAULT_SEED and FAULT_SCENARIOS choose the suite; the summary goes to test-results/faults-summary.json.
+ */
+const SEED = Number(process.env.FAULT_SEED ?? 20261125);
+const SCENARIOS = Number(process.env.FAULT_SCENARIOS ?? 50);
+
+describe(`fault suite (seed ${SEED}, ${SCENARIOS} scenarios)`, () => {
+  let stack: Stack;
+  let worker: WorkerProcess;
+  const outcomes: ScenarioOutcome[] = [];
+  // Scenarios live in disjoint stretches of the past, starting at a 5-minute boundary.
+  const base = Math.floor((Date.now() - (SCENARIOS * 3 + 6) * 3_600_000) / INTERVAL) * INTERVAL;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    worker = new WorkerProcess(
+      { ...stack.workerEnv, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: 'default', AUDIT_SPIKE_TASK_QUEUE: 'audit-spike' },
+      join(stack.dir, 'worker.log'),
+    );
+    await worker.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    worker?.close();
+    const total = outcomes.reduce(
+      (sum, o) => ({ faults: sum.faults + o.faultsInjected, expected: sum.expected + o.expected, paged: sum.paged + o.paged, missed: sum.missed + o.missed, duplicated: sum.duplicated + o.duplicated }),
+      { faults: 0, expected: 0, paged: 0, missed: 0, duplicated: 0 },
+    );
+    const line = `faults: ${outcomes.length} scenarios, ${total.faults} faults injected, ${total.expected} bursts expected, ${total.paged} paged, ${total.missed} missed, ${total.duplicated} duplicated`;
+    mkdirSync('test-results', { recursive: true });
+    writeFileSync(join('test-results', 'faults-summary.json'), JSON.stringify({ seed: SEED, line, ...total, scenarios: outcomes.map(({ runs, ...o }) => ({ ...o, runs: runs.length })) }, null, 2));
+    await stack?.stop();
+  }, 120_000);
+
+  const only = process.env.FAULT_ONLY?.split(',').map(Number);
+  for (let index = 0; index < SCENARIOS; index++) {
+    if (only && !only.includes(index)) continue;
+    const scenario = makeScenario(SEED, index, 0);
+    test(scenario.label, async () => {
+      const outcome = await playScenario(stack, worker, makeScenario(SEED, index, base));
+      outcomes.push(outcome);
+      expect(outcome.problems).toEqual([]);
+      expect(outcome.missed).toBe(0);
+      expect(outcome.duplicated).toBe(0);
+      // Every run reads on from its predecessor's cursor: the runs tile time with no gap.
+      for (let i = 1; i < outcome.runs.length; i++) expect(Date.parse(outcome.runs[i].window.from)).toBe(outcome.runs[i - 1].cursor);
+    }, 600_000);
+  }
+});
