@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface LocalTls {
@@ -12,41 +12,126 @@ export interface LocalTls {
   key: string;
 }
 
+const DAY_MS = 86_400_000;
+const CA_DAYS = 3650;
+/** 825 days is the longest leaf lifetime that every TLS client still accepts. */
+const LEAF_DAYS = 825;
+const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
+
+const CA_EXTENSIONS = [
+  'basicConstraints=critical,CA:TRUE,pathlen:0',
+  'keyUsage=critical,keyCertSign,cRLSign',
+  'subjectKeyIdentifier=hash',
+];
+
+function leafExtensions(names: string[]): string[] {
+  return [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectKeyIdentifier=hash',
+    'authorityKeyIdentifier=keyid,issuer',
+    `subjectAltName=${[...names.map((name) => `DNS:${name}`), 'IP:127.0.0.1', 'IP:::1'].join(',')}`,
+  ];
+}
+
 function openssl(args: string[], cwd: string): void {
   try {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
-    throw new Error(`openssl ${args[0]} failed (is the openssl CLI installed?): ${String((error as { stderr?: Buffer }).stderr ?? error)}`);
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new Error(`openssl ${args[0]} failed (is the openssl CLI installed?): ${stderr || (error as Error).message}`);
   }
 }
 
-function stillValid(certFile: string, caFile: string): boolean {
+function randomSerial(): string {
+  // A fresh serial per certificate: clients reject two different certificates with one issuer + serial.
+  return `0x${randomBytes(8).toString('hex')}`;
+}
+
+function readIfExists(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+function keyMatches(cert: X509Certificate, keyPem: string): boolean {
   try {
-    const cert = new X509Certificate(readFileSync(certFile));
-    const ca = new X509Certificate(readFileSync(caFile));
-    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && Date.parse(cert.validTo) > Date.now() + 86_400_000 && cert.checkIP('127.0.0.1') !== undefined;
+    return cert.checkPrivateKey(createPrivateKey(keyPem));
   } catch {
     return false;
   }
 }
 
-/**
- * A local CA and a certificate for localhost / 127.0.0.1 signed by it, made once with the openssl CLI and reused. The
- * PagerDuty Events API is HTTPS-only in @pagerduty/pdjs, so its simulator needs a certificate the worker can trust.
- */
-export function ensureLocalTls(dir: string, hostNames: string[] = []): LocalTls {
-  mkdirSync(dir, { recursive: true });
-  const files = { caFile: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server-key.pem') };
-  if (!existsSync(files.certFile) || !existsSync(files.keyFile) || !stillValid(files.certFile, files.caFile)) {
-    const names = ['localhost', ...hostNames];
-    writeFileSync(
-      join(dir, 'server.ext'),
-      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n` +
-        `subjectAltName=${[...names.map((name) => `DNS:${name}`), 'IP:127.0.0.1', 'IP:::1'].join(',')}\n`,
+function lastsAnotherDay(cert: X509Certificate): boolean {
+  return Date.parse(cert.validTo) > Date.now() + DAY_MS && Date.parse(cert.validFrom) <= Date.now() + 60_000;
+}
+
+function usableCa(certPem: string | undefined, keyPem: string | undefined): X509Certificate | undefined {
+  if (!certPem || !keyPem) return undefined;
+  try {
+    const ca = new X509Certificate(certPem);
+    return ca.ca && lastsAnotherDay(ca) && keyMatches(ca, keyPem) && ca.verify(ca.publicKey) ? ca : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function usableLeaf(certPem: string | undefined, keyPem: string | undefined, ca: X509Certificate, names: string[]): boolean {
+  if (!certPem || !keyPem) return false;
+  try {
+    const leaf = new X509Certificate(certPem);
+    return (
+      !leaf.ca &&
+      lastsAnotherDay(leaf) &&
+      keyMatches(leaf, keyPem) &&
+      leaf.checkIssued(ca) &&
+      leaf.verify(ca.publicKey) &&
+      (leaf.keyUsage ?? []).includes(SERVER_AUTH_OID) &&
+      leaf.checkIP('127.0.0.1') !== undefined &&
+      names.every((name) => leaf.checkHost(name, { wildcards: false }) !== undefined)
     );
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '825', '-subj', '/CN=audit-spike local simulator CA', '-extensions', 'v3_ca', '-addext', 'basicConstraints=critical,CA:TRUE'], dir);
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'server.pem', '-days', '825', '-extfile', 'server.ext'], dir);
+  } catch {
+    return false;
+  }
+}
+
+/** Builds key + certificate in a scratch directory, then renames them into place so a reader never sees half a pair. */
+function issue(dir: string, name: 'ca' | 'server', subject: string, extensions: string[], days: number, signer?: { cert: string; key: string }): void {
+  const work = mkdtempSync(join(dir, `.${name}-`));
+  try {
+    writeFileSync(join(work, 'ext.cnf'), `${extensions.join('\n')}\n`);
+    openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', subject], work);
+    const signing = signer ? ['-CA', signer.cert, '-CAkey', signer.key] : ['-signkey', 'key.pem'];
+    openssl(['x509', '-req', '-in', 'req.csr', ...signing, '-set_serial', randomSerial(), '-days', String(days), '-sha256', '-extfile', 'ext.cnf', '-out', 'cert.pem'], work);
+    chmodSync(join(work, 'key.pem'), 0o600);
+    renameSync(join(work, 'key.pem'), join(dir, `${name}-key.pem`));
+    renameSync(join(work, 'cert.pem'), join(dir, `${name}.pem`));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A local CA and a server certificate for localhost / 127.0.0.1 (plus `hostNames`, e.g. a compose service name) signed
+ * by it, made with the openssl CLI and reused while still valid. @pagerduty/pdjs only speaks HTTPS to the Events API, so
+ * its simulator needs a certificate the client can be told to trust (pass `ca` to an https.Agent, or NODE_EXTRA_CA_CERTS).
+ */
+export async function ensureLocalTls(dir: string, hostNames: string[] = []): Promise<LocalTls> {
+  mkdirSync(dir, { recursive: true });
+  const files = {
+    caFile: join(dir, 'ca.pem'),
+    caKeyFile: join(dir, 'ca-key.pem'),
+    certFile: join(dir, 'server.pem'),
+    keyFile: join(dir, 'server-key.pem'),
+  };
+  const names = [...new Set(['localhost', ...hostNames])];
+
+  let ca = usableCa(readIfExists(files.caFile), readIfExists(files.caKeyFile));
+  if (!ca) {
+    issue(dir, 'ca', '/CN=audit-spike local simulator CA', CA_EXTENSIONS, CA_DAYS);
+    ca = new X509Certificate(readFileSync(files.caFile));
+  }
+  if (!usableLeaf(readIfExists(files.certFile), readIfExists(files.keyFile), ca, names)) {
+    issue(dir, 'server', '/CN=localhost', leafExtensions(names), LEAF_DAYS, { cert: files.caFile, key: files.caKeyFile });
   }
   return {
     caFile: files.caFile,

@@ -102,7 +102,8 @@ async function restCall(
   what: string,
   options: { data?: unknown; query?: Record<string, string | string[]>; allow?: (status: number, body: unknown) => boolean } = {},
 ): Promise<{ status: number; data: any }> {
-  const agent = agentTrusting(target.caFile);
+  // node-fetch would hand an https agent to a plain-http URL too (and fail); the CA only matters for https.
+  const agent = target.apiUrl.startsWith('https:') ? agentTrusting(target.caFile) : undefined;
   let response: APIResponse;
   try {
     response = await (api as unknown as (params: Record<string, unknown>) => Promise<APIResponse>)({
