@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { applySchedule } from '../../src/schedule';
+import { ACTIONS, burst } from '../../sim/audit-events';
+import { startStack, triggerAndWait, type Stack } from '../support/stack';
+
+const root = join(__dirname, '..', '..');
+const MIN = 60_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The Temporal web UI, in Debian's Chromium through playwright-core: a quiet run and a bursting run read as reports. */
+describe('the Temporal web UI shows runs as reports', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let uiPort: number;
+
+  beforeAll(async () => {
+    uiPort = await freePort();
+    stack = await startStack({ uiPort });
+    await stack.startWorker();
+    const executablePath = execFileSync('bash', [join(root, 'scripts', 'setup-browser.sh'), '--quiet'], { encoding: 'utf8' }).trim();
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  }, 60_000);
+
+  test('finds the quiet and the bursting run and reads the burst summary on the page', async () => {
+    const config = stack.config('schedule:\n  ingestionDelay: 2s\n  lookback: 20m\n', 'ui');
+    await applySchedule(stack.client, config);
+    const quiet = await triggerAndWait(stack.client, config.schedule.scheduleId);
+    const actor = { id: 'u-eve', email: 'eve.admin@example.com', name: 'Eve' };
+    stack.datadog.addEvents(burst(actor, ACTIONS.roleGrant, 12, Date.now() - 4 * MIN, 3 * MIN));
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const bursting = await triggerAndWait(stack.client, config.schedule.scheduleId);
+    expect(bursting.incidents.map((incident) => [incident.actor, incident.severity])).toEqual([['eve.admin@example.com', 'critical']]);
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const ui = `http://127.0.0.1:${uiPort}/namespaces/default`;
+    await page.goto(`${ui}/workflows?query=${encodeURIComponent('TemporalScheduledById = "audit-spike-ui"')}`, { waitUntil: 'networkidle' });
+    const runLinks = async () => [...new Set(await page.$$eval('a[href*="/timeline"]', (links) => links.map((link) => link.getAttribute('href')!)))];
+    let links = await runLinks();
+    for (let i = 0; i < 20 && links.length < 2; i++) {
+      await page.waitForTimeout(500);
+      await page.reload({ waitUntil: 'networkidle' });
+      links = await runLinks();
+    }
+    expect(links).toHaveLength(2);
+
+    const memoOf = async (href: string) => {
+      await page.goto(`http://127.0.0.1:${uiPort}${href}`, { waitUntil: 'networkidle' });
+      await page.getByText('Memo', { exact: true }).first().click();
+      await page.getByText('burstingActors').first().waitFor({ timeout: 15_000 });
+      return page.innerText('main');
+    };
+    const texts: string[] = [];
+    for (const href of links) texts.push(await memoOf(href));
+    const burstText = texts.find((text) => text.includes('eve.admin@example.com (critical)'));
+    const quietText = texts.find((text) => text.includes('quiet: no actor crossed a threshold'));
+    expect(burstText).toBeDefined();
+    expect(burstText).toContain(bursting.report);
+    expect(quietText).toContain(quiet.report);
+
+    // The bursting run, as a person sees it: saved for the README.
+    await memoOf(links[texts.indexOf(burstText!)]);
+    mkdirSync(join(root, 'docs'), { recursive: true });
+    await page.screenshot({ path: join(root, 'docs', 'ui-bursting-run.png') });
+  });
+});
