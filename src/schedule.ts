@@ -7,6 +7,7 @@ import {
   type ScheduleDescription,
   type ScheduleOptions,
 } from '@temporalio/client';
+import { dataConverterFromEnv } from './codec/data-converter';
 import type { ResolvedConfig } from './config/resolve';
 import { temporalSettings } from './temporal-connection';
 import { auditSpikeWorkflow } from './workflows';
@@ -14,7 +15,8 @@ import { auditSpikeWorkflow } from './workflows';
 export async function connectClient(env: Record<string, string | undefined> = process.env): Promise<Client> {
   const settings = temporalSettings(env);
   const connection = await Connection.connect(settings.connectionOptions as Parameters<typeof Connection.connect>[0]);
-  return new Client({ connection, namespace: settings.namespace });
+  const dataConverter = dataConverterFromEnv(env);
+  return new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
 /**

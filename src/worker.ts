@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
+import { dataConverterFromEnv } from './codec/data-converter';
 import { installTelemetry } from './telemetry';
 import { DEFAULT_TASK_QUEUE, temporalSettings } from './temporal-connection';
 
@@ -16,6 +17,8 @@ export interface AuditSpikeWorkerOptions {
   /** A pre-built workflow bundle (tests build one and share it); by default the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Payload encryption (see src/codec); every client and worker of a deployment must share it. */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 /** Bundles the workflows with webpack's chatter kept to warnings and errors. */
@@ -37,6 +40,7 @@ export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): 
       ...(options.temporalClient ? { temporalClient: options.temporalClient } : {}),
     }),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
 }
 
@@ -47,11 +51,13 @@ export async function runWorker(env: Record<string, string | undefined> = proces
   const connection = await NativeConnection.connect(settings.connectionOptions);
   const taskQueue = env.AUDIT_SPIKE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const clientConnection = await Connection.connect(settings.connectionOptions as Parameters<typeof Connection.connect>[0]);
-  const temporalClient = new Client({ connection: clientConnection, namespace: settings.namespace });
-  const worker = await createAuditSpikeWorker({ connection, namespace: settings.namespace, taskQueue, temporalClient });
+  const dataConverter = dataConverterFromEnv(env);
+  const temporalClient = new Client({ connection: clientConnection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
+  const worker = await createAuditSpikeWorker({ connection, namespace: settings.namespace, taskQueue, temporalClient, ...(dataConverter ? { dataConverter } : {}) });
   console.error(
     `audit-spike worker: polling task queue "${taskQueue}" in namespace "${settings.namespace}" at ${settings.connectionOptions.address}` +
-      (telemetry.metricsAddress ? `; Prometheus metrics at http://${telemetry.metricsAddress}/metrics` : ''),
+      (telemetry.metricsAddress ? `; Prometheus metrics at http://${telemetry.metricsAddress}/metrics` : '') +
+      (dataConverter ? '; payloads encrypted (AES-256-GCM)' : ''),
   );
   try {
     await worker.run();

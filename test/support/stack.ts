@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ResolvedConfig } from '../../src/config/resolve';
 import { parseConfigText } from '../../src/config/load';
@@ -38,7 +39,7 @@ export const TEST_TEMPORAL_PORT = Number(process.env.AUDIT_SPIKE_TEST_TEMPORAL_P
 
 let runtimeInstalled = false;
 
-export async function startStack(options: { uiPort?: number } = {}): Promise<Stack> {
+export async function startStack(options: { uiPort?: number; dataConverter?: DataConverter } = {}): Promise<Stack> {
   if (!runtimeInstalled) {
     // Workers' info lines would drown jest's output; warnings and errors still show.
     Runtime.install({ logger: new DefaultLogger((process.env.AUDIT_SPIKE_TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
@@ -53,7 +54,7 @@ export async function startStack(options: { uiPort?: number } = {}): Promise<Sta
   const datadog = await DatadogSimulator.start({ rateLimit: { limit: 100_000, periodSeconds: 60 } });
   const pagerduty = await PagerDutySimulator.start({ tlsDir: join(dir, 'tls') });
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const workerEnv = {
     DD_API_KEY: datadog.apiKey,
@@ -85,6 +86,7 @@ export async function startStack(options: { uiPort?: number } = {}): Promise<Sta
         env: workerEnv,
         temporalClient: client,
         workflowBundle: await workflowBundle(),
+        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
         ...(workerOptions.identity ? { identity: workerOptions.identity } : {}),
       });
       const running = worker.run();
