@@ -100,8 +100,8 @@ function compare(expected: ExpectedIncident[], stack: Stack): Pick<ScenarioOutco
     const last = incident.alerts[incident.alerts.length - 1].payload as { custom_details: { counts: Record<string, number>; late: boolean } };
     const first = incident.alerts[0].payload as { custom_details: { late: boolean } };
     if (incident.severity !== want.severity) problems.push(`${want.actor}: severity ${incident.severity}, expected ${want.severity}`);
-    if (JSON.stringify(last.custom_details.counts) !== JSON.stringify(sortKeys(want.counts))) {
-      problems.push(`${want.actor}: counts ${JSON.stringify(last.custom_details.counts)}, expected ${JSON.stringify(sortKeys(want.counts))}`);
+    if (JSON.stringify(sortKeys(last.custom_details.counts)) !== JSON.stringify(sortKeys(want.counts))) {
+      problems.push(`${want.actor}: counts ${JSON.stringify(sortKeys(last.custom_details.counts))}, expected ${JSON.stringify(sortKeys(want.counts))}`);
     }
     if (want.checkLate && first.custom_details.late !== want.late) problems.push(`${want.actor}: late=${first.custom_details.late}, expected ${want.late}`);
   }
