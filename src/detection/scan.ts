@@ -202,14 +202,19 @@ export class Scan {
     const counts: Record<string, number> = {};
     const distinct = new Set<string>();
     let lastSeen = ts;
+    let firstSeen = start;
+    // Each rule's own window ending at the crossing event belongs to the burst, even for rules that crossed later or
+    // not at all: with late-indexed events the crossing rule's span may start after another rule's first events.
     for (const ruleId of Object.keys(actorState.hits)) {
       const hits = actorState.hits[ruleId];
-      const count = countSince(hits, start);
+      const windowMs = this.detector.rules.rules.find((rule) => rule.id === ruleId)?.windowMs ?? 0;
+      const count = countSince(hits, Math.min(start, ts - windowMs + 1));
       if (count === 0) continue;
       counts[ruleId] = count;
       for (let i = hits.length - count; i < hits.length; i++) {
         distinct.add(hits[i][1]);
         lastSeen = Math.max(lastSeen, hits[i][0]);
+        firstSeen = Math.min(firstSeen, hits[i][0]);
       }
     }
     const { orgId, runAt, lateAfterMs } = this.context;
@@ -218,7 +223,7 @@ export class Scan {
     if (suppressed) this.suppressed.add(actor);
     return {
       dedupKey,
-      firstSeen: start,
+      firstSeen,
       lastSeen,
       severity,
       rules,
@@ -244,7 +249,10 @@ export class Scan {
     const actions: IncidentAction[] = [];
     const suppressed: SuppressedBurst[] = [];
     const describe = (actor: string, name: string | undefined, incident: IncidentState) =>
-      summarize(incident, { orgId: this.context.orgId, actor, ...(name ? { actorName: name } : {}), appUrl: settings.appUrl, templates: settings.templates });
+      summarize(incident, {
+        orgId: this.context.orgId, actor, ...(name ? { actorName: name } : {}), appUrl: settings.appUrl, templates: settings.templates,
+        actorQuery: this.detector.actors.queryFor(actor),
+      });
     const notify = (actor: string, name: string | undefined, incident: IncidentState) => {
       if (incident.suppressed) {
         if (this.suppressed.has(actor)) {
