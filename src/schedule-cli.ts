@@ -1,7 +1,8 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { UsageError, parseFlags } from './cli';
-import { loadConfig } from './config/load';
-import { applySchedule, connectClient, describeSchedule } from './schedule';
+import { ConfigError } from './config/errors';
+import { loadFleet } from './config/fleet';
+import { connectClient, describeSchedule, reconcileSchedules } from './schedule';
 
 export const SCHEDULE_COMMANDS = ['apply', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
 
@@ -23,16 +24,30 @@ export async function runScheduleCommand(args: string[]): Promise<number> {
     note: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
+    org: { type: 'string' },
+    'no-prune': { type: 'boolean', default: false },
   });
-  const config = loadConfig(values.config);
+  const fleet = loadFleet(values.config);
+  const orgs = fleet.map((config) => config.args.orgId);
+  const chosen = values.org ? fleet.filter((config) => config.args.orgId === values.org) : fleet;
+  if (values.org && chosen.length === 0) throw new ConfigError(values.config ?? 'built-in defaults', [`--org ${values.org}: no such org; the config watches ${orgs.join(', ')}`]);
+  if (sub !== 'apply' && !values['schedule-id'] && chosen.length > 1) {
+    throw new UsageError(`the config watches ${chosen.length} orgs (${orgs.join(', ')}); choose one with --org NAME`);
+  }
+  const config = chosen[0];
   const scheduleId = values['schedule-id'] ?? config.schedule.scheduleId;
   const client = await connectClient();
   try {
     const handle = client.schedule.getHandle(scheduleId);
     switch (sub) {
       case 'apply': {
-        const outcome = await applySchedule(client, config);
-        process.stdout.write(`schedule ${scheduleId}: ${outcome} (every ${config.schedule.intervalMs / 1000}s on task queue ${config.schedule.taskQueue})\n`);
+        // With --org only that org's Schedule is applied and nothing is deleted; without, the namespace is reconciled.
+        const changes = await reconcileSchedules(client, chosen, { prune: !values.org && !values['no-prune'] });
+        for (const change of changes) {
+          const config = chosen.find((c) => c.schedule.scheduleId === change.scheduleId);
+          const every = config ? ` (every ${config.schedule.intervalMs / 1000}s on task queue ${config.schedule.taskQueue})` : '';
+          process.stdout.write(`schedule ${change.scheduleId} [org ${change.orgId}]: ${change.outcome}${change.outcome === 'deleted' ? ' (no longer in the config)' : every}\n`);
+        }
         break;
       }
       case 'describe': {
