@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from './config/errors';
 import { loadConfig } from './config/load';
+import { formatDuration } from './detection/duration';
 import { dryRunEvents, formatDryRun, readJsonl } from './dry-run';
 import { runScheduleCommand, SCHEDULE_COMMANDS } from './schedule-cli';
 
@@ -8,12 +9,16 @@ const USAGE = `audit-spike: page the security on-call when one Datadog actor bur
 
 Usage:
   audit-spike dry-run --events FILE.jsonl [--config FILE] [--json]   replay a sample as the schedule would, page nothing
+  audit-spike backtest --from T1 [--to T2] [--config FILE] [--json]  read Datadog over a past range as the schedule would, page nothing
+  audit-spike rules test [--config FILE] [--rule ID] [--json]         run the example events written beside the rules
   audit-spike config check FILE                                       validate a config file
   audit-spike worker                                                  run a worker (Temporal settings from TEMPORAL_* / profiles)
   audit-spike schedule ${SCHEDULE_COMMANDS.join('|')} [--config FILE] [options]
+  audit-spike codec-server [--port 8888] [--origin URL]               decrypt payloads for the web UI (AUDIT_SPIKE_ENCRYPTION_KEY)
   audit-spike dev                                                     the local stack (same as npm start)
 
-Exit status: 0 done, 1 failed while running, 2 bad arguments or configuration (reason on stderr).`;
+Times (T1, T2): 2026-11-24T10:00:00Z, 2026-11-24, epoch milliseconds, now, now-24h.
+Exit status: 0 done, 1 failed while running (or a rule test failed), 2 bad arguments or configuration (reason on stderr).`;
 
 export class UsageError extends Error {}
 
@@ -50,9 +55,13 @@ async function configCommand(args: string[]): Promise<number> {
   if (!positionals[0]) throw new UsageError('usage: audit-spike config check FILE');
   const config = loadConfig(positionals[0]);
   const enabled = config.args.detection.rules.filter((rule) => rule.enabled);
+  const tests = config.ruleTests.reduce((sum, entry) => sum + entry.tests.length, 0);
+  const { suppress } = config.args.detection;
   process.stdout.write(
-    `${positionals[0]}: OK. org "${config.args.orgId}", schedule "${config.schedule.scheduleId}" every ${config.schedule.intervalMs / 1000}s, ` +
-      `${enabled.length} rules enabled (${enabled.map((rule) => rule.id).join(', ')}), PagerDuty ${config.args.pagerduty.mode} mode.\n`,
+    `${positionals[0]}: OK. org "${config.args.orgId}", schedule "${config.schedule.scheduleId}" every ${formatDuration(config.schedule.intervalMs)}, ` +
+      `${enabled.length} rules enabled (${enabled.map((rule) => rule.id).join(', ')}), ` +
+      `${suppress.actors.length} allowlisted actor pattern(s), ${suppress.maintenanceWindows.length} maintenance window(s), PagerDuty ${config.args.pagerduty.mode} mode` +
+      `${tests ? `; ${tests} rule test(s): run them with audit-spike rules test --config ${positionals[0]}` : ''}.\n`,
   );
   return 0;
 }
@@ -65,6 +74,14 @@ export async function main(argv: string[]): Promise<number> {
         return await dryRunCommand(rest);
       case 'config':
         return await configCommand(rest);
+      case 'backtest': {
+        const { runBacktestCommand } = await import('./backtest-cli');
+        return await runBacktestCommand(rest);
+      }
+      case 'rules': {
+        const { runRulesCommand } = await import('./rules-test-cli');
+        return await runRulesCommand(rest);
+      }
       case 'schedule':
         return await runScheduleCommand(rest);
       case 'worker': {
@@ -72,6 +89,10 @@ export async function main(argv: string[]): Promise<number> {
         const { runWorker } = await import('./worker');
         await runWorker();
         return 0;
+      }
+      case 'codec-server': {
+        const { runCodecServerCommand } = await import('./codec-cli');
+        return await runCodecServerCommand(rest);
       }
       case 'dev': {
         const { runDevStack } = await import('../sim/dev-stack');

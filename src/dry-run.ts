@@ -1,26 +1,40 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { AuditSpikeArgs } from './config/args-schema';
-import { replay, timeOrder } from './replay';
+import { replay, timeOrder, type ReplayIncident } from './replay';
 import type { AuditEventLike } from './detection/types';
 import type { SuppressedBurst } from './detection/scan';
+
+/** An incident as the dry run and the backtest print it: as PagerDuty would hold it once every run is done. */
+export interface IncidentOutput {
+  actor: string;
+  severity: string;
+  rules: string[];
+  counts: Record<string, number>;
+  firstSeen: string;
+  lastSeen: string;
+  dedupKey: string;
+  title: string;
+}
 
 export interface DryRunOutput {
   /** Non-blank lines read, skipped ones included. */
   eventsRead: number;
   eventsSkipped: number;
   runs: number;
-  incidents: Array<{
-    actor: string;
-    severity: string;
-    rules: string[];
-    counts: Record<string, number>;
-    firstSeen: string;
-    lastSeen: string;
-    dedupKey: string;
-    title: string;
-  }>;
+  incidents: IncidentOutput[];
   suppressed: SuppressedBurst[];
+  /** Events that counted toward some rule. */
+  sensitiveEvents: number;
+  /** Of those, events with no user, service account or API key, grouped under the actor "unknown". */
+  unknownActorEvents: number;
+}
+
+/** Incidents in the order they began, in the printed shape. */
+export function toIncidentOutput(incidents: ReplayIncident[]): IncidentOutput[] {
+  return [...incidents]
+    .sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.actor.localeCompare(b.actor))
+    .map(({ actor, severity, rules, counts, firstSeen, lastSeen, dedupKey, title }) => ({ actor, severity, rules, counts, firstSeen, lastSeen, dedupKey, title }));
 }
 
 /** Reads one audit event per line; blank lines are ignored, lines that are not a JSON object are counted as skipped. */
@@ -49,21 +63,28 @@ export function dryRunEvents(events: AuditEventLike[], badLines: number, args: A
     eventsRead: events.length + badLines,
     eventsSkipped: badLines + unusable,
     runs: report.runs,
-    incidents: report.incidents
-      .sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.actor.localeCompare(b.actor))
-      .map(({ actor, severity, rules, counts, firstSeen, lastSeen, dedupKey, title }) => ({ actor, severity, rules, counts, firstSeen, lastSeen, dedupKey, title })),
+    incidents: toIncidentOutput(report.incidents),
     suppressed: report.suppressed,
+    sensitiveEvents: report.counters.matched,
+    unknownActorEvents: report.counters.unknownActor,
   };
 }
 
-export function formatDryRun(output: DryRunOutput): string {
-  const lines = [`Read ${output.eventsRead} events (${output.eventsSkipped} skipped) in ${output.runs} simulated runs.`];
-  if (output.incidents.length === 0) lines.push('Quiet: nothing would have been paged.');
-  for (const incident of output.incidents) {
+export function formatIncidents(incidents: IncidentOutput[], suppressed: SuppressedBurst[]): string[] {
+  const lines: string[] = [];
+  if (incidents.length === 0) lines.push('Quiet: nothing would have been paged.');
+  for (const incident of incidents) {
     lines.push(`PAGE ${incident.severity.toUpperCase()} ${incident.actor}  ${incident.firstSeen} → ${incident.lastSeen}`);
     lines.push(`     ${Object.entries(incident.counts).map(([rule, count]) => `${rule}=${count}`).join(', ')}  (crossed: ${incident.rules.join(', ')})`);
     lines.push(`     ${incident.title}`);
   }
-  for (const s of output.suppressed) lines.push(`SUPPRESSED ${s.actor} (${s.severity}, ${s.events} events): ${s.reason}`);
+  for (const s of suppressed) lines.push(`SUPPRESSED ${s.actor} (${s.severity}, ${s.events} events, ${s.firstSeen} → ${s.lastSeen}): ${s.reason}`);
+  return lines;
+}
+
+export function formatDryRun(output: DryRunOutput): string {
+  const lines = [`Read ${output.eventsRead} events (${output.eventsSkipped} skipped) in ${output.runs} simulated runs; ${output.sensitiveEvents} sensitive.`];
+  if (output.unknownActorEvents > 0) lines.push(`${output.unknownActorEvents} sensitive events had no user, service account or API key: they are grouped as actor "unknown".`);
+  lines.push(...formatIncidents(output.incidents, output.suppressed));
   return lines.join('\n');
 }

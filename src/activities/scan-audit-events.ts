@@ -5,7 +5,7 @@ import { DatadogTargetSchema, DetectionSettingsSchema, describeIssues } from '..
 import { Detector } from '../detection/detector';
 import { auditQueryFor } from '../detection/query';
 import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../detection/scan';
-import { isCarriedState } from '../detection/state';
+import { isCarriedState, type CarriedState } from '../detection/state';
 import type { DatadogAuditClient } from './datadog-client';
 import { needsAttention, passing } from './failures';
 
@@ -28,10 +28,35 @@ export interface ScanOutput extends ScanResult {
   query: string;
 }
 
-interface ScanHeartbeat {
+/** What a scan reports after each page: enough to resume mid-pagination after a crash (the activity's heartbeat details). */
+export interface ScanHeartbeat {
   cursor: string;
   pages: number;
   progress: ScanProgress;
+}
+
+/** One window to read and fold into the carried state: the activity's input once validated. */
+export interface WindowScanRequest {
+  orgId: string;
+  datadog: z.infer<typeof DatadogTargetSchema>;
+  detection: z.infer<typeof DetectionSettingsSchema>;
+  window: ScanContext['window'];
+  runAt: number;
+  lateAfterMs: number;
+  state: CarriedState;
+}
+
+/**
+ * How the page loop waits and reports: in the activity, sleeping while heartbeating and heartbeating each page; in a
+ * backtest, plain waits and a progress bar. Everything else (queries, retries, resuming, cursor restart) is shared.
+ */
+export interface PageLoopHooks {
+  /** Progress a previous attempt reported (the activity's last heartbeat details); the scan resumes from it when usable. */
+  resumeFrom?: unknown;
+  /** Waits before asking again (rate limit, transient failure); `latest` is the progress last reported, if any. */
+  wait(ms: number, latest: ScanHeartbeat | undefined): Promise<void>;
+  /** Called after each page that has a next page. */
+  pageRead(progress: ScanHeartbeat): void;
 }
 
 const TRANSIENT_ATTEMPTS = 4;
@@ -61,7 +86,8 @@ async function searchPage(
   body: v2.AuditLogsSearchEventsRequest,
   target: z.infer<typeof DatadogTargetSchema>,
   orgId: string,
-  heartbeat: unknown,
+  hooks: PageLoopHooks,
+  latest: ScanHeartbeat | undefined,
 ): Promise<v2.AuditLogsEventsResponse> {
   let transient = 0;
   let limited = 0;
@@ -86,15 +112,60 @@ async function searchPage(
       if (status === 429) {
         const waitS = Math.max(1, dd.http.rateLimit.reset ?? 5);
         if (++limited > RATE_LIMIT_ATTEMPTS) throw passing('DatadogRateLimited', `Datadog kept answering 429 (${dd.http.rateLimit.name ?? 'rate limit'})`, waitS * 1000);
-        await waitHeartbeating(waitS * 1000, heartbeat);
+        await hooks.wait(waitS * 1000, latest);
         continue;
       }
       if (++transient >= TRANSIENT_ATTEMPTS) {
         throw passing('DatadogUnavailable', `Datadog audit events search failed ${transient} times for org "${orgId}": ${status ?? ''} ${detail}`.trim());
       }
-      await waitHeartbeating(500 * 2 ** transient, heartbeat);
+      await hooks.wait(500 * 2 ** transient, latest);
     }
   }
+}
+
+/**
+ * Pages through one window of the audit trail and folds every event into the scan: Datadog's 429s wait as told, 5xx and
+ * timeouts back off, 401/403 and rejected queries fail at once, an expired cursor restarts the window from the run's state.
+ */
+export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector, request: WindowScanRequest, hooks: PageLoopHooks): Promise<ScanOutput> {
+  const { state } = request;
+  const context: ScanContext = { orgId: request.orgId, window: request.window, runAt: request.runAt, lateAfterMs: request.lateAfterMs };
+  const query = auditQueryFor(request.detection.rules, request.detection.readOnlyActions, request.datadog.query);
+
+  const saved = hooks.resumeFrom as ScanHeartbeat | undefined;
+  const resumable = saved && typeof saved.cursor === 'string' && saved.progress && isCarriedState(saved.progress.state);
+  let scan = resumable ? Scan.resume(detector, context, saved.progress) : Scan.start(detector, context, state);
+  let cursor: string | undefined = resumable ? saved.cursor : undefined;
+  let pages = resumable ? saved.pages : 0;
+  const resumedAtPage = pages;
+  let lastBeat: ScanHeartbeat | undefined = resumable ? saved : undefined;
+
+  for (;;) {
+    const body: v2.AuditLogsSearchEventsRequest = {
+      filter: { query, from: new Date(request.window.readFrom).toISOString(), to: new Date(request.window.to).toISOString() },
+      page: { limit: request.datadog.pageLimit, ...(cursor ? { cursor } : {}) },
+      sort: 'timestamp',
+    };
+    let page: v2.AuditLogsEventsResponse;
+    try {
+      page = await searchPage(dd, body, request.datadog, request.orgId, hooks, lastBeat);
+    } catch (error) {
+      if (!(error instanceof CursorRejected)) throw error;
+      // The page cursor expired (e.g. a long outage between attempts): start this window again from the run's state.
+      scan = Scan.start(detector, context, state);
+      cursor = undefined;
+      pages = 0;
+      lastBeat = undefined;
+      continue;
+    }
+    for (const event of page.data ?? []) scan.add(event as Parameters<Scan['add']>[0]);
+    pages++;
+    cursor = page.meta?.page?.after;
+    if (!cursor) break;
+    lastBeat = JSON.parse(JSON.stringify({ cursor, pages, progress: scan.progress() })) as ScanHeartbeat;
+    hooks.pageRead(lastBeat);
+  }
+  return { ...scan.finish(), pages, resumedAtPage, query };
 }
 
 export function createScanAuditEvents(deps: ScanDeps) {
@@ -107,42 +178,10 @@ export function createScanAuditEvents(deps: ScanDeps) {
     const ctx = Context.current();
     const detector = deps.detectorFor(input.detection, input.latenessMs);
     const dd = deps.datadogFor(input.orgId, input.datadog);
-    const context: ScanContext = { orgId: input.orgId, window: input.window, runAt: input.runAt, lateAfterMs: input.lateAfterMs };
-    const query = auditQueryFor(input.detection.rules, input.detection.readOnlyActions, input.datadog.query);
-
-    const saved = ctx.info.heartbeatDetails as ScanHeartbeat | undefined;
-    const resumable = saved && typeof saved.cursor === 'string' && saved.progress && isCarriedState(saved.progress.state);
-    let scan = resumable ? Scan.resume(detector, context, saved.progress) : Scan.start(detector, context, state);
-    let cursor: string | undefined = resumable ? saved.cursor : undefined;
-    let pages = resumable ? saved.pages : 0;
-    const resumedAtPage = pages;
-    let lastBeat: ScanHeartbeat | undefined = resumable ? saved : undefined;
-
-    for (;;) {
-      const body: v2.AuditLogsSearchEventsRequest = {
-        filter: { query, from: new Date(input.window.readFrom).toISOString(), to: new Date(input.window.to).toISOString() },
-        page: { limit: input.datadog.pageLimit, ...(cursor ? { cursor } : {}) },
-        sort: 'timestamp',
-      };
-      let page: v2.AuditLogsEventsResponse;
-      try {
-        page = await searchPage(dd, body, input.datadog, input.orgId, lastBeat);
-      } catch (error) {
-        if (!(error instanceof CursorRejected)) throw error;
-        // The page cursor expired (e.g. a long outage between attempts): start this window again from the run's state.
-        scan = Scan.start(detector, context, state);
-        cursor = undefined;
-        pages = 0;
-        lastBeat = undefined;
-        continue;
-      }
-      for (const event of page.data ?? []) scan.add(event as Parameters<Scan['add']>[0]);
-      pages++;
-      cursor = page.meta?.page?.after;
-      if (!cursor) break;
-      lastBeat = JSON.parse(JSON.stringify({ cursor, pages, progress: scan.progress() })) as ScanHeartbeat;
-      ctx.heartbeat(lastBeat);
-    }
-    return { ...scan.finish(), pages, resumedAtPage, query };
+    return scanWindowPages(dd, detector, { ...input, state }, {
+      resumeFrom: ctx.info.heartbeatDetails,
+      wait: waitHeartbeating,
+      pageRead: (progress) => ctx.heartbeat(progress),
+    });
   };
 }

@@ -12,12 +12,14 @@ const ruleId = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case le
 
 export const TierSchema = z.object({ count: z.number().int().min(1), severity: z.enum(SEVERITIES) }).strict();
 
+const MatchClauseSchema = z.object({ all: z.array(z.object({ path: z.string().min(1), values: z.array(z.string()).min(1) }).strict()) }).strict();
+
 export const RuleSpecSchema = z
   .object({
     id: ruleId,
     description: z.string(),
     enabled: z.boolean(),
-    anyOf: z.array(z.object({ all: z.array(z.object({ path: z.string().min(1), values: z.array(z.string()).min(1) }).strict()) }).strict()),
+    anyOf: z.array(MatchClauseSchema),
     combines: z.array(z.string().min(1)).min(1).optional(),
     windowMs: positiveMs,
     tiers: z.array(TierSchema).min(1),
@@ -47,7 +49,12 @@ const templateText = z.string().min(1).superRefine((text, ctx) => {
 export const DetectionSettingsSchema = z
   .object({
     rules: z.array(RuleSpecSchema).min(1),
-    actorFields: z.array(z.object({ path: z.string().min(1), kind: z.enum(['email', 'id', 'api_key']), prefix: z.string() }).strict()).min(1),
+    actorFields: z.array(z.object({
+      path: z.string().min(1),
+      kind: z.enum(['email', 'id', 'service_account', 'api_key']),
+      prefix: z.string(),
+      when: z.array(MatchClauseSchema.refine((clause) => clause.all.length > 0, 'needs at least one condition')).min(1).optional(),
+    }).strict()).min(1),
     actorNameFields: z.array(z.string().min(1)),
     readOnlyActions: z.array(z.string()),
     suppress: z.object({
@@ -70,9 +77,13 @@ export const DetectionSettingsSchema = z
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'tiers'], message: `the highest tier (${top}) must be below limits.maxHitsPerRule (${settings.limits.maxHitsPerRule})` });
       }
     });
+    const combined = new Set(settings.rules.filter((rule) => rule.combines).map((rule) => rule.id));
+    const base = [...ids].filter((id) => !combined.has(id));
     settings.rules.forEach((rule, i) => {
       for (const target of rule.combines ?? []) {
-        if (target !== '*' && !ids.has(target)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'combine'], message: `combines unknown rule "${target}"; known: ${[...ids].join(', ')}` });
+        if (target === '*') continue;
+        if (!ids.has(target)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'combine'], message: `combines unknown rule "${target}"; allowed: "*" or one of ${base.join(', ')}` });
+        else if (combined.has(target)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'combine'], message: `combines "${target}", itself a combined rule; list base rules (${base.join(', ')}) or "*"` });
       }
     });
   });
@@ -98,6 +109,8 @@ export const DatadogTargetSchema = z
     query: z.string(),
     pageLimit: z.number().int().min(1).max(1000),
     requestTimeoutMs: positiveMs,
+    /** How long a scan may go without a heartbeat before Temporal retries it on another worker (a crashed worker). */
+    heartbeatTimeoutMs: positiveMs.optional(),
   })
   .strict();
 

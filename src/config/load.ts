@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { describeIssues } from './args-schema';
 import { ConfigError } from './errors';
 import { FileConfigSchema } from './file-schema';
+import { formatProblem, problemsFromZod, yamlLocator } from './issues';
 import { resolveConfig, type ResolvedConfig } from './resolve';
 
-/** Parses config text (YAML, of which JSON is a subset) and resolves it; throws ConfigError naming each bad field. */
+/** Parses config text (YAML, of which JSON is a subset) and resolves it; throws ConfigError naming each bad field and its line. */
 export function parseConfigText(text: string, source: string): ResolvedConfig {
   let raw: unknown;
   try {
@@ -14,9 +14,10 @@ export function parseConfigText(text: string, source: string): ResolvedConfig {
     throw new ConfigError(source, [`not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`]);
   }
   if (raw === null || raw === undefined) raw = {};
-  const parsed = FileConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(source, describeIssues(parsed.error));
-  return resolveConfig(parsed.data, source);
+  const locate = yamlLocator(text);
+  const parsed = FileConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(source, problemsFromZod(parsed.error).map((problem) => formatProblem(problem, locate)));
+  return resolveConfig(parsed.data, source, locate);
 }
 
 /** Loads a config file, or the built-in defaults when no path is given. */

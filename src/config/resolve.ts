@@ -1,9 +1,11 @@
 import { DEFAULT_TEMPLATES } from '../detection/summary';
-import type { MatchClause, RuleSpec } from '../detection/types';
-import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from './args-schema';
+import type { ActorField, MatchClause, RuleSpec } from '../detection/types';
+import { AuditSpikeArgsSchema, type AuditSpikeArgs } from './args-schema';
 import { DEFAULT_RULES } from './default-rules';
 import { ConfigError } from './errors';
-import type { FileConfig, FileRule } from './file-schema';
+import type { ActorFieldFile, FileConfig, FileRule } from './file-schema';
+import { formatPath, formatProblem, problemsFromZod, type Locate, type PathKey, type Problem } from './issues';
+import type { RuleTest } from './rule-tests-schema';
 
 export interface ScheduleSpec {
   scheduleId: string;
@@ -13,31 +15,55 @@ export interface ScheduleSpec {
   paused: boolean;
 }
 
+/** A rule's example events and expected outcomes, kept out of the schedule's arguments. */
+export interface RuleTests {
+  ruleId: string;
+  /** Where the tests were written, e.g. `detection.rules[3]`. */
+  where: string;
+  tests: RuleTest[];
+}
+
 export interface ResolvedConfig {
   args: AuditSpikeArgs;
   schedule: ScheduleSpec;
+  ruleTests: RuleTests[];
 }
 
-export const DEFAULT_ACTOR_FIELDS = [
-  { path: 'usr.email', kind: 'email' as const, prefix: '' },
-  { path: 'usr.id', kind: 'id' as const, prefix: '' },
-  { path: 'metadata.api_key.id', kind: 'api_key' as const, prefix: 'api_key:' },
+export const DEFAULT_ACTOR_FIELDS: ActorField[] = [
+  { path: 'usr.email', kind: 'email', prefix: '' },
+  { path: 'usr.id', kind: 'id', prefix: '' },
+  { path: 'metadata.api_key.id', kind: 'api_key', prefix: 'api_key:' },
 ];
+
+const DEFAULT_PREFIX: Record<ActorField['kind'], string> = { email: '', id: '', service_account: 'service_account:', api_key: 'api_key:' };
 
 function clauseOf(map: Record<string, string | string[]>): MatchClause {
   return { all: Object.entries(map).map(([path, value]) => ({ path, values: Array.isArray(value) ? value : [value] })) };
 }
 
+/** Where a resolved rule came from: a default (no file path) or `detection.rules[i]`. */
+interface RuleOrigin {
+  path?: PathKey[];
+  label: string;
+}
+
 /** Resolved rules and, for each, where the person defined it (for error messages). */
-function resolveRules(config: FileConfig, problems: string[]): { rules: RuleSpec[]; origins: string[] } {
+function resolveRules(config: FileConfig, problems: Problem[]): { rules: RuleSpec[]; origins: RuleOrigin[]; tests: RuleTests[] } {
   const rules = config.detection.defaultRules ? DEFAULT_RULES.map((rule) => structuredClone(rule)) : [];
-  const origins = rules.map((rule) => `default rule "${rule.id}"`);
+  const origins: RuleOrigin[] = rules.map((rule) => ({ label: `default rule "${rule.id}"` }));
+  const tests: RuleTests[] = [];
   config.detection.rules.forEach((entry: FileRule, index) => {
-    const where = `detection.rules[${index}] (id "${entry.id}")`;
+    const path = ['detection', 'rules', index];
+    const where = `${formatPath(path)} (id "${entry.id}")`;
+    if (entry.tests?.length) tests.push({ ruleId: entry.id, where: formatPath(path), tests: entry.tests });
     const existingIndex = rules.findIndex((rule) => rule.id === entry.id);
     const existing = rules[existingIndex];
     const anyOf = entry.match ? [clauseOf(entry.match)] : entry.matchAny ? entry.matchAny.map(clauseOf) : undefined;
     if (existing) {
+      if (origins[existingIndex].path) {
+        problems.push({ path: [...path, 'id'], shownAs: `${where}.id`, message: `rule "${entry.id}" is already defined at ${formatPath(origins[existingIndex].path!)}; merge the two entries` });
+        return;
+      }
       if (entry.description !== undefined) existing.description = entry.description;
       if (entry.enabled !== undefined) existing.enabled = entry.enabled;
       if (anyOf) {
@@ -50,14 +76,14 @@ function resolveRules(config: FileConfig, problems: string[]): { rules: RuleSpec
       }
       if (entry.window !== undefined) existing.windowMs = entry.window;
       if (entry.tiers) existing.tiers = entry.tiers;
-      origins[existingIndex] = where;
+      origins[existingIndex] = { path, label: where };
       return;
     }
     const missing = [!anyOf && !entry.combine ? 'match (or matchAny, or combine)' : '', entry.window === undefined ? 'window' : '', entry.tiers ? '' : 'tiers']
       .filter(Boolean);
     if (missing.length) {
       const known = rules.map((rule) => rule.id).join(', ');
-      problems.push(`${where}: a new rule needs ${missing.join(', ')} (or use the id of a rule to override: ${known})`);
+      problems.push({ path, shownAs: where, message: `a new rule needs ${missing.join(', ')} (or use the id of a rule to override: ${known})` });
       return;
     }
     rules.push({
@@ -69,9 +95,14 @@ function resolveRules(config: FileConfig, problems: string[]): { rules: RuleSpec
       windowMs: entry.window!,
       tiers: entry.tiers!,
     });
-    origins.push(where);
+    origins.push({ path, label: where });
   });
-  return { rules, origins };
+  return { rules, origins, tests };
+}
+
+function resolveActorField(field: ActorFieldFile): ActorField {
+  const when = field.when === undefined ? undefined : (Array.isArray(field.when) ? field.when : [field.when]).map(clauseOf);
+  return { path: field.path, kind: field.kind, prefix: field.prefix ?? DEFAULT_PREFIX[field.kind], ...(when ? { when } : {}) };
 }
 
 /** The Datadog web app for a site: datadoghq.com → https://app.datadoghq.com, us3.datadoghq.com → https://us3.datadoghq.com. */
@@ -81,17 +112,22 @@ export function appUrlForSite(site: string | undefined): string {
   return `https://${site}`;
 }
 
-export function resolveConfig(config: FileConfig, source = 'config'): ResolvedConfig {
-  const problems: string[] = [];
-  const { rules, origins } = resolveRules(config, problems);
+function fail(source: string, problems: Problem[], locate?: Locate): never {
+  throw new ConfigError(source, problems.map((problem) => formatProblem(problem, locate)));
+}
+
+/** Turns the friendly file form into the schedule's arguments; `locate` adds line numbers to error messages. */
+export function resolveConfig(config: FileConfig, source = 'config', locate?: Locate): ResolvedConfig {
+  const problems: Problem[] = [];
+  const { rules, origins, tests } = resolveRules(config, problems);
   const { datadog, pagerduty, schedule, detection } = config;
-  if (datadog.site && datadog.baseUrl) problems.push('datadog: set either site or baseUrl, not both');
+  if (datadog.site && datadog.baseUrl) problems.push({ path: ['datadog', 'baseUrl'], message: 'set either site or baseUrl, not both' });
   if (pagerduty.mode === 'rest') {
-    if (!pagerduty.serviceId) problems.push('pagerduty.serviceId: required when mode is rest (the PagerDuty service to open incidents on)');
-    if (!pagerduty.fromEmail) problems.push('pagerduty.fromEmail: required when mode is rest (PagerDuty needs a From header with a user\'s email)');
+    if (!pagerduty.serviceId) problems.push({ path: ['pagerduty', 'serviceId'], message: 'required when mode is rest (the PagerDuty service to open incidents on)' });
+    if (!pagerduty.fromEmail) problems.push({ path: ['pagerduty', 'fromEmail'], message: 'required when mode is rest (PagerDuty needs a From header with a user\'s email)' });
   }
-  if (schedule.interval < 60_000) problems.push('schedule.interval: must be at least 1m');
-  if (problems.length) throw new ConfigError(source, problems);
+  if (schedule.interval < 60_000) problems.push({ path: ['schedule', 'interval'], message: `must be at least 1m (got ${schedule.interval} ms)` });
+  if (problems.length) fail(source, problems, locate);
 
   const pagerdutyTarget = pagerduty.mode === 'events'
     ? {
@@ -127,7 +163,7 @@ export function resolveConfig(config: FileConfig, source = 'config'): ResolvedCo
     },
     detection: {
       rules,
-      actorFields: detection.actorFields?.map((field) => ({ ...field, prefix: field.prefix ?? (field.kind === 'api_key' ? 'api_key:' : '') })) ?? DEFAULT_ACTOR_FIELDS,
+      actorFields: detection.actorFields?.map(resolveActorField) ?? DEFAULT_ACTOR_FIELDS,
       actorNameFields: detection.actorNameFields ?? ['usr.name'],
       readOnlyActions: detection.readOnlyActions,
       suppress: {
@@ -147,11 +183,12 @@ export function resolveConfig(config: FileConfig, source = 'config'): ResolvedCo
       query: datadog.query,
       pageLimit: datadog.pageLimit,
       requestTimeoutMs: datadog.requestTimeout,
+      heartbeatTimeoutMs: datadog.heartbeatTimeout,
     },
     pagerduty: pagerdutyTarget,
   };
-  const parsed = AuditSpikeArgsSchema.safeParse(candidate);
-  if (!parsed.success) throw new ConfigError(source, describeIssues(parsed.error).map((line) => toFilePath(line, origins)));
+  const parsed = AuditSpikeArgsSchema.safeParse(candidate, { reportInput: true });
+  if (!parsed.success) fail(source, problemsFromZod(parsed.error).map((problem) => toFileProblem(problem, origins)), locate);
   return {
     args: parsed.data,
     schedule: {
@@ -161,17 +198,33 @@ export function resolveConfig(config: FileConfig, source = 'config'): ResolvedCo
       catchupWindowMs: schedule.catchupWindow,
       paused: schedule.paused,
     },
+    ruleTests: tests,
   };
 }
 
-/** Maps a resolved-args path back to where the person wrote it. */
-function toFilePath(line: string, ruleOrigins: string[]): string {
-  return line
-    .replace(/^detection\.rules\[(\d+)\]\.windowMs/, (_, i: string) => `${ruleOrigins[Number(i)]}.window`)
-    .replace(/^detection\.rules\[(\d+)\]/, (_, i: string) => ruleOrigins[Number(i)])
-    .replace(/^cadence\.(\w+)Ms/, 'schedule.$1')
-    .replace(/^cadence\./, 'schedule.')
-    .replace(/^datadog\.requestTimeoutMs/, 'datadog.requestTimeout')
-    .replace(/^pagerduty\.requestTimeoutMs/, 'pagerduty.requestTimeout')
-    .replace(/^orgId/, 'org');
+/** Names in the schedule's arguments that the file spells differently. */
+function fileKey(section: PathKey | undefined, key: PathKey): PathKey {
+  if (typeof key !== 'string') return key;
+  if (section === 'cadence' || section === 'datadog' || section === 'pagerduty' || section === 'maintenanceWindows') return key.replace(/Ms$/, '');
+  if (key === 'windowMs') return 'window';
+  if (key === 'combines') return 'combine';
+  return key;
+}
+
+/** Maps a path in the schedule's arguments back to where the person wrote it. */
+function toFileProblem(problem: Problem, origins: RuleOrigin[]): Problem {
+  const [head, ...rest] = problem.path;
+  if (head === 'orgId') return { ...problem, path: ['org', ...rest] };
+  if (head === 'cadence') return { ...problem, path: ['schedule', ...rest.map((key) => fileKey('cadence', key))] };
+  if (head === 'detection' && rest[0] === 'appUrl') return { ...problem, path: ['datadog', 'appUrl'] };
+  if (head === 'detection' && rest[0] === 'rules' && typeof rest[1] === 'number') {
+    const origin = origins[rest[1]];
+    const tail = rest.slice(2).map((key) => fileKey('rule', key));
+    const tailText = tail.length ? formatPath(tail).replace(/^(?!\[)/, '.') : '';
+    // A default rule has no place in the file; the message names it instead of a line.
+    return { path: origin?.path ? [...origin.path, ...tail] : [], shownAs: `${origin?.label ?? formatPath(problem.path)}${tailText}`, message: problem.message };
+  }
+  if (head === 'detection' && rest[0] === 'suppress') return { ...problem, path: [head, ...rest.map((key) => fileKey('maintenanceWindows', key))] };
+  if (head === 'datadog' || head === 'pagerduty') return { ...problem, path: [head, ...rest.map((key) => fileKey(head, key))] };
+  return problem;
 }

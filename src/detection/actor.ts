@@ -1,37 +1,85 @@
 import { valueAt } from './event-fields';
+import { quoteQueryValue } from './query';
+import { compileMatch } from './rules';
 import type { ActorField } from './types';
 
+/** Events with no attributable actor are grouped (and can burst) under this id, and counted. */
 export const UNKNOWN_ACTOR = 'unknown';
+export const UNKNOWN_ACTOR_LABEL = 'unknown actor (no user, service account or API key on the events)';
 
 export interface ResolvedActor {
   id: string;
   name?: string;
 }
 
-/** Resolves who did it: the first mapped field with a value wins; emails are lower-cased; no field at all → `unknown`. */
+interface CompiledField extends ActorField {
+  segments: string[];
+  applies: (inner: Record<string, unknown>) => boolean;
+}
+
+function textAt(inner: Record<string, unknown>, segments: string[]): string | undefined {
+  const raw = valueAt(inner, segments);
+  if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
+  const text = String(raw).trim();
+  return text === '' ? undefined : text;
+}
+
+/**
+ * Resolves who did it: the first mapped field that applies to the event and has a value wins. Emails are lower-cased;
+ * ids (users, service accounts, API keys) are kept as they are. No field at all → `unknown`. The display name is the
+ * first name field with a value, else, for an actor named by an id, its email.
+ */
 export class ActorResolver {
-  private readonly fields: Array<ActorField & { segments: string[] }>;
+  private readonly fields: CompiledField[];
   private readonly nameFields: string[][];
+  private readonly emailFields: string[][];
 
   constructor(fields: ActorField[], nameFields: string[]) {
-    this.fields = fields.map((field) => ({ ...field, segments: field.path.split('.') }));
+    this.fields = fields.map((field) => ({
+      ...field,
+      segments: field.path.split('.'),
+      applies: field.when && field.when.length > 0 ? compileMatch(field.when) : () => true,
+    }));
     this.nameFields = nameFields.map((path) => path.split('.'));
+    this.emailFields = this.fields.filter((field) => field.kind === 'email').map((field) => field.segments);
   }
 
   resolve(inner: Record<string, unknown>): ResolvedActor {
     let id = UNKNOWN_ACTOR;
+    let byEmail = false;
     for (const field of this.fields) {
-      const raw = valueAt(inner, field.segments);
-      if ((typeof raw !== 'string' && typeof raw !== 'number') || raw === '') continue;
-      const text = String(raw).trim();
-      if (text === '') continue;
+      const text = textAt(inner, field.segments);
+      if (text === undefined || !field.applies(inner)) continue;
       id = field.prefix + (field.kind === 'email' ? text.toLowerCase() : text);
+      byEmail = field.kind === 'email';
       break;
     }
     for (const segments of this.nameFields) {
-      const name = valueAt(inner, segments);
-      if (typeof name === 'string' && name.trim() !== '') return { id, name: name.trim() };
+      const name = textAt(inner, segments);
+      if (name !== undefined) return { id, name };
+    }
+    if (id !== UNKNOWN_ACTOR && !byEmail) {
+      for (const segments of this.emailFields) {
+        const email = textAt(inner, segments);
+        if (email !== undefined) return { id, name: email };
+      }
     }
     return { id };
+  }
+
+  /** A Datadog Audit Trail query for this actor's events, built from the field that named it. */
+  queryFor(actor: string): string {
+    if (actor === UNKNOWN_ACTOR) {
+      return [...new Set(this.fields.map((field) => field.path))].map((path) => `-@${path}:*`).join(' ');
+    }
+    const prefixed = this.fields
+      .filter((field) => field.prefix !== '' && actor.startsWith(field.prefix))
+      .sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    const field = prefixed
+      ?? this.fields.find((f) => f.prefix === '' && (f.kind === 'email') === actor.includes('@'))
+      ?? this.fields.find((f) => f.prefix === '');
+    if (!field) return `"${actor}"`;
+    const value = actor.slice(field.prefix.length);
+    return `@${field.path}:${field.kind === 'email' ? `"${value.replace(/"/g, '\\"')}"` : quoteQueryValue(value)}`;
   }
 }

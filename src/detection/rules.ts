@@ -39,6 +39,12 @@ function clauseHolds(clause: CompiledClause, inner: Record<string, unknown>): bo
   return true;
 }
 
+/** A predicate over an event's inner attributes that holds when any clause holds, with the rules' matching semantics. */
+export function compileMatch(clauses: MatchClause[]): (inner: Record<string, unknown>) => boolean {
+  const compiled = clauses.map(compileClause);
+  return (inner) => compiled.some((clause) => clauseHolds(clause, inner));
+}
+
 /**
  * The enabled rules, compiled. Base rules come first (indexes 0..baseCount-1), combined rules after.
  * `match` returns the indexes of every rule an event counts toward, or undefined for none.

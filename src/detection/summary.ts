@@ -1,3 +1,4 @@
+import { UNKNOWN_ACTOR, UNKNOWN_ACTOR_LABEL } from './actor';
 import { formatDuration } from './duration';
 import type { IncidentState } from './state';
 import type { Severity, Templates } from './types';
@@ -39,11 +40,13 @@ export const DEFAULT_TEMPLATES: Templates = {
 };
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+/** Anything between double braces, so `{{ actor.name }}` or `{{}}` is reported rather than left in a page as is. */
+const ANY_PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 
 /** Placeholders a template uses that are not known; empty when the template is valid. */
 export function unknownPlaceholders(template: string): string[] {
   const known = new Set<string>(TEMPLATE_PLACEHOLDERS);
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => !known.has(name));
+  return [...template.matchAll(ANY_PLACEHOLDER)].map((m) => m[1].trim()).filter((name) => !known.has(name));
 }
 
 export function renderTemplate(template: string, values: Record<string, string>): string {
@@ -58,21 +61,28 @@ export function actorQuery(actor: string): string {
 }
 
 export function auditTrailLink(appUrl: string, actor: string, fromMs: number, toMs: number): string {
-  const query = encodeURIComponent(actorQuery(actor));
-  return `${appUrl.replace(/\/+$/, '')}/audit-trail?query=${query}&from_ts=${fromMs}&to_ts=${toMs}&live=false`;
+  return auditTrailQueryLink(appUrl, actorQuery(actor), fromMs, toMs);
+}
+
+export function auditTrailQueryLink(appUrl: string, query: string, fromMs: number, toMs: number): string {
+  return `${appUrl.replace(/\/+$/, '')}/audit-trail?query=${encodeURIComponent(query)}&from_ts=${fromMs}&to_ts=${toMs}&live=false`;
 }
 
 export function summarize(
   incident: IncidentState,
-  context: { orgId: string; actor: string; actorName?: string; appUrl: string; templates: Templates },
+  context: { orgId: string; actor: string; actorName?: string; appUrl: string; templates: Templates; actorQuery?: string },
 ): IncidentSummary {
   const ruleOrder = Object.keys(incident.counts).sort((a, b) => incident.counts[b] - incident.counts[a] || a.localeCompare(b));
-  const link = auditTrailLink(context.appUrl, context.actor, incident.firstSeen, incident.lastSeen + 1000);
+  const link = context.actorQuery !== undefined
+    ? auditTrailQueryLink(context.appUrl, context.actorQuery, incident.firstSeen, incident.lastSeen + 1000)
+    : auditTrailLink(context.appUrl, context.actor, incident.firstSeen, incident.lastSeen + 1000);
   const firstSeen = new Date(incident.firstSeen).toISOString();
   const lastSeen = new Date(incident.lastSeen).toISOString();
-  const actorLabel = context.actorName && context.actorName.toLowerCase() !== context.actor
-    ? `${context.actor} (${context.actorName})`
-    : context.actor;
+  const actorLabel = context.actor === UNKNOWN_ACTOR
+    ? UNKNOWN_ACTOR_LABEL
+    : context.actorName && context.actorName.toLowerCase() !== context.actor
+      ? `${context.actor} (${context.actorName})`
+      : context.actor;
   const values: Record<string, string> = {
     actor: context.actor,
     actorName: context.actorName ?? '',

@@ -38,13 +38,16 @@ export interface RuleSpec {
   tiers: Tier[];
 }
 
-export type ActorKind = 'email' | 'id' | 'api_key';
+/** How an actor field's value becomes an actor id: emails are lower-cased; ids (users, service accounts, API keys) are kept as they are. */
+export type ActorKind = 'email' | 'id' | 'service_account' | 'api_key';
 
 export interface ActorField {
   path: string;
   kind: ActorKind;
   /** Prepended to the value to build the actor id, e.g. `api_key:`. */
   prefix: string;
+  /** The field names the actor only for events matching one of these (e.g. service accounts, recognised by their email domain). */
+  when?: MatchClause[];
 }
 
 export interface MaintenanceWindow {

@@ -1,0 +1,77 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createDatadogAuditClient } from './activities/datadog-client';
+import type { Environment } from './activities/secrets';
+import { runBacktest, scheduleTicks } from './backtest';
+import { parseBacktestFlags } from './backtest-flags';
+import { ProgressBar } from './backtest-progress';
+import { formatBacktest } from './backtest-report';
+import { UsageError, parseFlags } from './cli';
+import type { DatadogTarget } from './config/args-schema';
+import { ConfigError } from './config/errors';
+import { loadConfig } from './config/load';
+import { formatDuration } from './detection/duration';
+
+/** At 5-minute runs this is about half a year, past Datadog's default audit retention (90 days). */
+const MAX_RUNS = 50_000;
+
+/** The keys are read from the environment by the same names the worker uses; they are checked, never printed. */
+function checkDatadogKeys(target: DatadogTarget, env: Environment): void {
+  const missing = [target.apiKeyEnv, target.appKeyEnv].filter((name) => !env[name]?.trim());
+  if (missing.length === 0) return;
+  throw new ConfigError('the environment', missing.map((name) =>
+    `${name} is not set: the backtest reads the Datadog Audit Trail with the ${name === target.apiKeyEnv ? 'API key (datadog.apiKeyEnv)' : 'application key (datadog.appKeyEnv, scope audit_trail_read)'} ` +
+    `from this variable. Set it in this shell; its value is never printed.`));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `audit-spike backtest --from T1 [--to T2] [--config FILE] [--json]`: what the Schedule would have paged, run by run. */
+export async function runBacktestCommand(argv: string[], env: Environment = process.env): Promise<number> {
+  const { values } = parseFlags(argv, { from: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } });
+  const flags = parseBacktestFlags(values, Date.now());
+  if ('problems' in flags) throw new UsageError(flags.problems.join('\n'));
+  const config = loadConfig(flags.config);
+  const { args } = config;
+  const ticks = scheduleTicks(flags.from, flags.to, args.cadence.intervalMs).length;
+  if (ticks === 0) {
+    throw new UsageError(`--from/--to: no scheduled run falls between ${new Date(flags.from).toISOString()} and ${new Date(flags.to).toISOString()} ` +
+      `(runs are every ${formatDuration(args.cadence.intervalMs)}, at multiples of schedule.interval); widen the range`);
+  }
+  if (ticks > MAX_RUNS) throw new UsageError(`--from/--to: ${ticks} runs is more than ${MAX_RUNS}; backtest a shorter range`);
+  checkDatadogKeys(args.datadog, env);
+
+  const progress = process.stderr.isTTY ? new ProgressBar(process.stderr, ticks) : undefined;
+  const note = (line: string) => (progress ? progress.log(line) : process.stderr.write(`${line}\n`));
+  let paged = 0;
+  let events = 0;
+  try {
+    const report = await runBacktest({
+      args,
+      fromMs: flags.from,
+      toMs: flags.to,
+      datadog: createDatadogAuditClient(args.datadog, env),
+      hooks: {
+        sleep,
+        retrying: (reason, delayMs, attempt) => note(`audit-spike backtest: ${reason}; retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),
+        runDone: (run, index, total) => {
+          paged += run.actions.filter((action) => action.kind === 'trigger').length;
+          events += run.eventsRead;
+          progress?.update(index + 1, `${run.scheduledAt.slice(0, 16)}Z · ${events} events · ${paged} incidents`);
+          if (index + 1 === total) progress?.clear();
+        },
+      },
+    });
+    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatBacktest(report)}\n`);
+    return 0;
+  } catch (error) {
+    progress?.clear();
+    if (error instanceof ApplicationFailure) {
+      const keys = `(The backtest reads the keys from ${args.datadog.apiKeyEnv} and ${args.datadog.appKeyEnv} in this shell's environment.)`;
+      process.stderr.write(`audit-spike backtest: ${error.message}\n${error.type === 'DatadogAuthRejected' ? `${keys}\n` : ''}`);
+      return 1;
+    }
+    throw error;
+  }
+}

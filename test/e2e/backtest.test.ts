@@ -1,0 +1,167 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import type { BacktestReport } from '../../src/backtest';
+import { scheduleTicks } from '../../src/backtest';
+import { applySchedule } from '../../src/schedule';
+import type { RunResult } from '../../src/workflows/run-result';
+import { ACTIONS, NOISE, auditEvent, burst, type AuditEventJson } from '../../sim/audit-events';
+import { startStack, type Stack } from '../support/stack';
+
+const MIN = 60_000;
+const INTERVAL = 5 * MIN;
+const bin = join(__dirname, '..', '..', 'bin', 'audit-spike.js');
+
+const mallory = { id: 'u-bad', email: 'Mallory@Example.com', name: 'Mallory' };
+const bob = { id: 'u-bob', email: 'bob@example.com', name: 'Bob' };
+const carol = { id: 'u-carol', email: 'carol@example.com' };
+const ops = { id: 'u-ops', email: 'ops@example.com', name: 'Ops on-call' };
+const dana = { id: 'u-dana', email: 'dana@example.com' };
+const terraform = { id: 'u-tf', email: 'terraform@example.com', name: 'Terraform' };
+const deployBot = { id: 'sa-deploy', email: 'deploy@service.example.com', name: 'Deploy bot' };
+const staff = Array.from({ length: 4 }, (_, i) => ({ id: `u${i}`, email: `user${i}@example.com` }));
+
+/**
+ * Half an hour of audit trail, laid so that bursts straddle the runs that read them: a burst opened by one run and
+ * escalated by the next, a burst completed only in the following run, a near miss split across two runs, a service
+ * account, an allowlisted actor, a burst inside a maintenance window, an unattributable event, and one actor paged twice.
+ */
+function seededEvents(t1: number): AuditEventJson[] {
+  const noise = Array.from({ length: 300 }, (_, i) => auditEvent(t1 - 15 * MIN + Math.floor((39 * MIN * i) / 300), staff[i % staff.length], NOISE[i % NOISE.length]));
+  return [
+    ...noise,
+    auditEvent(t1 - 10 * MIN, ops, ACTIONS.monitorDelete),
+    ...burst(mallory, ACTIONS.roleGrant, 11, t1 + 2.5 * MIN, 6 * MIN),
+    ...burst(mallory, ACTIONS.apiKeyCreate, 3, t1 + 6 * MIN, 2 * MIN),
+    ...burst(carol, ACTIONS.roleGrant, 2, t1 + 4.5 * MIN, MIN),
+    ...burst(deployBot, ACTIONS.serviceAccountAppKeyCreate, 3, t1 + 11 * MIN, MIN),
+    ...burst(bob, ACTIONS.apiKeyCreate, 3, t1 + 13.5 * MIN, 2 * MIN),
+    ...burst(terraform, ACTIONS.monitorDelete, 6, t1 + 16 * MIN, 2 * MIN),
+    auditEvent(t1 + 21 * MIN, {}, ACTIONS.securityRuleDelete),
+    auditEvent(t1 + 22 * MIN, ops, ACTIONS.monitorDelete),
+    ...burst(dana, ACTIONS.userInvite, 5, t1 + 23 * MIN, MIN),
+  ];
+}
+
+function configYaml(stack: Stack, t1: number): string {
+  return [
+    'schedule:',
+    '  interval: 5m',
+    '  paused: true',
+    'datadog:',
+    `  baseUrl: ${stack.datadog.url}`,
+    'detection:',
+    '  actorFields:',
+    '    - { path: usr.id, kind: service_account, when: { usr.email: "*@service.example.com" } }',
+    '    - { path: usr.email, kind: email }',
+    '    - { path: usr.id, kind: id }',
+    '    - { path: metadata.api_key.id, kind: api_key }',
+    '  rules:',
+    '    - { id: any_sensitive, combine: ["*"], window: 10m, tiers: [{ count: 12, severity: error }] }',
+    '  suppress:',
+    '    actors: [terraform@example.com]',
+    '    maintenanceWindows:',
+    `      - { from: ${new Date(t1 + 20 * MIN).toISOString()}, to: ${new Date(t1 + 25 * MIN).toISOString()}, actors: [dana@example.com], reason: access review }`,
+    '',
+  ].join('\n');
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('node', [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Backfills the paused schedule over [from, to] and waits for every run, oldest first. */
+async function backfillAndWait(stack: Stack, scheduleId: string, from: number, to: number, expectedRuns: number): Promise<RunResult[]> {
+  const handle = stack.client.schedule.getHandle(scheduleId);
+  await handle.backfill({ start: new Date(from), end: new Date(to), overlap: ScheduleOverlapPolicy.BUFFER_ALL });
+  const deadline = Date.now() + 45_000;
+  for (;;) {
+    const { info } = await handle.describe();
+    if (info.recentActions.length >= expectedRuns && info.runningActions.length === 0) {
+      const results: RunResult[] = [];
+      for (const action of info.recentActions) {
+        const { workflowId, firstExecutionRunId } = action.action.workflow;
+        results.push((await stack.client.workflow.getHandle(workflowId, firstExecutionRunId).result()) as RunResult);
+      }
+      return results.sort((a, b) => a.scheduledAt.localeCompare(b.scheduledAt));
+    }
+    if (Date.now() > deadline) throw new Error(`backfill started ${info.recentActions.length} of ${expectedRuns} runs in time`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('backtest equals the live schedule on the same events', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    await stack.startWorker();
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+
+  test('run by run, the backtest predicts exactly what the Schedule paged', async () => {
+    const t2 = Math.floor(Date.now() / INTERVAL) * INTERVAL;
+    const t1 = t2 - 30 * MIN;
+    stack.datadog.addEvents(seededEvents(t1));
+    const yaml = configYaml(stack, t1);
+    const config = stack.config(yaml);
+    await applySchedule(stack.client, config);
+
+    const ticks = scheduleTicks(t1, t2, INTERVAL);
+    expect(ticks).toHaveLength(7);
+    const live = await backfillAndWait(stack, config.schedule.scheduleId, t1, t2, ticks.length);
+
+    const configFile = join(stack.dir, 'backtest.yaml');
+    writeFileSync(configFile, `org: e2e\n${yaml}`);
+    const requestsBefore = stack.pagerduty.requests.length;
+    const cli = await runCli(['backtest', '--from', new Date(t1).toISOString(), '--to', new Date(t2).toISOString(), '--config', configFile, '--json'], {
+      DD_API_KEY: stack.workerEnv.DD_API_KEY,
+      DD_APP_KEY: stack.workerEnv.DD_APP_KEY,
+    });
+    expect(cli).toMatchObject({ code: 0, stderr: '' });
+    const backtest = JSON.parse(cli.stdout) as BacktestReport;
+    expect(stack.pagerduty.requests.length).toBe(requestsBefore);
+    expect(cli.stdout).not.toContain(stack.workerEnv.DD_API_KEY);
+
+    // The same runs: the Schedule's backfill ticks are the backtest's, each reading the same window.
+    expect(backtest.runs.map((run) => [run.scheduledAt, run.window])).toEqual(live.map((run) => [run.scheduledAt, run.window]));
+    expect(live[0].startedFrom).toBe('lookback');
+    expect(live.slice(1).every((run) => run.startedFrom === 'previous-run')).toBe(true);
+
+    // The same actions, run by run (trigger, then update as a burst grows across runs), and the same suppressions.
+    const liveActions = live.map((run) => run.incidents.map(({ kind, actor, severity, dedupKey, counts }) => ({ kind, actor, severity, dedupKey, counts })));
+    const backtestActions = backtest.runs.map((run) => run.actions.map(({ kind, actor, severity, dedupKey, counts }) => ({ kind, actor, severity, dedupKey, counts })));
+    expect(backtestActions).toEqual(liveActions);
+    expect(backtest.suppressed).toEqual(live.flatMap((run) => run.suppressed));
+
+    // The same incidents as PagerDuty holds them: dedup keys, actors, final severities and counts.
+    const paged = stack.pagerduty.incidents.map((incident) => {
+      const last = incident.alerts[incident.alerts.length - 1].payload as { custom_details: { actor: string; counts: Record<string, number> } };
+      return { dedupKey: incident.dedupKey, actor: last.custom_details.actor, severity: incident.severity, counts: last.custom_details.counts };
+    });
+    const predicted = backtest.incidents.map(({ dedupKey, actor, severity, counts }) => ({ dedupKey, actor, severity, counts }));
+    const byKey = (a: { dedupKey: string }, b: { dedupKey: string }) => a.dedupKey.localeCompare(b.dedupKey);
+    expect(predicted.sort(byKey)).toEqual(paged.sort(byKey));
+
+    // And what that is: the scenario's bursts, each once, at its severity.
+    expect(predicted.map((i) => `${i.actor} ${i.severity}`).sort()).toEqual([
+      'bob@example.com error',
+      'mallory@example.com critical',
+      'ops@example.com warning',
+      'ops@example.com warning',
+      'service_account:sa-deploy error',
+      'unknown error',
+    ]);
+    const malloryRuns = backtest.runs.filter((run) => run.actions.some((a) => a.actor === 'mallory@example.com'));
+    expect(malloryRuns.map((run) => run.actions.find((a) => a.actor === 'mallory@example.com')!.kind)).toEqual(['trigger', 'update']);
+    expect(backtest.suppressed.map((s) => [s.actor, s.reason.split(' ')[0]]).sort()).toEqual([['dana@example.com', 'maintenance'], ['terraform@example.com', 'actor']]);
+  }, 90_000);
+});
