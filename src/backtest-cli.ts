@@ -5,10 +5,9 @@ import { runBacktest, scheduleTicks } from './backtest';
 import { parseBacktestFlags } from './backtest-flags';
 import { ProgressBar } from './backtest-progress';
 import { formatBacktest } from './backtest-report';
-import { UsageError, parseFlags } from './cli';
+import { UsageError, configForOrg, parseFlags } from './cli';
 import type { DatadogTarget } from './config/args-schema';
 import { ConfigError } from './config/errors';
-import { loadConfig } from './config/load';
 import { formatDuration } from './detection/duration';
 
 /** At 5-minute runs this is about half a year, past Datadog's default audit retention (90 days). */
@@ -27,12 +26,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** `audit-spike backtest --from T1 [--to T2] [--config FILE] [--json]`: what the Schedule would have paged, run by run. */
+/** `audit-spike backtest --from T1 [--to T2] [--config FILE] [--org NAME] [--json]`: what the Schedule would have paged, run by run. */
 export async function runBacktestCommand(argv: string[], env: Environment = process.env): Promise<number> {
-  const { values } = parseFlags(argv, { from: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } });
-  const flags = parseBacktestFlags(values, Date.now());
+  const { values } = parseFlags(argv, { from: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' }, org: { type: 'string' }, json: { type: 'boolean' } });
+  const { org, ...timing } = values;
+  const flags = parseBacktestFlags(timing, Date.now());
   if ('problems' in flags) throw new UsageError(flags.problems.join('\n'));
-  const config = loadConfig(flags.config);
+  const config = configForOrg(flags.config, org);
   const { args } = config;
   const ticks = scheduleTicks(flags.from, flags.to, args.cadence.intervalMs).length;
   if (ticks === 0) {

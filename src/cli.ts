@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from './config/errors';
-import { loadConfig } from './config/load';
+import { loadFleet } from './config/fleet';
+import type { ResolvedConfig } from './config/resolve';
 import { formatDuration } from './detection/duration';
 import { dryRunEvents, formatDryRun, readJsonl } from './dry-run';
 import { runScheduleCommand, SCHEDULE_COMMANDS } from './schedule-cli';
@@ -11,13 +12,14 @@ Usage:
   audit-spike dry-run --events FILE.jsonl [--config FILE] [--json]   replay a sample as the schedule would, page nothing
   audit-spike backtest --from T1 [--to T2] [--config FILE] [--json]  read Datadog over a past range as the schedule would, page nothing
   audit-spike rules test [--config FILE] [--rule ID] [--json]         run the example events written beside the rules
-  audit-spike config check FILE                                       validate a config file
+  audit-spike config check FILE                                       validate a config file (every org in it)
   audit-spike worker                                                  run a worker (Temporal settings from TEMPORAL_* / profiles)
   audit-spike schedule ${SCHEDULE_COMMANDS.join('|')} [--config FILE] [options]
   audit-spike codec-server [--port 8888] [--origin URL]               decrypt payloads for the web UI (AUDIT_SPIKE_ENCRYPTION_KEY)
   audit-spike dev                                                     the local stack (same as npm start)
 
 Times (T1, T2): 2026-11-24T10:00:00Z, 2026-11-24, epoch milliseconds, now, now-24h.
+A config watching several orgs (orgs:) needs --org NAME for dry-run and backtest; rules test runs every org's tests.
 Exit status: 0 done, 1 failed while running (or a rule test failed), 2 bad arguments or configuration (reason on stderr).`;
 
 export class UsageError extends Error {}
@@ -33,10 +35,23 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
   }
 }
 
+/** The org to act on: the config's only one, or the one --org names (a config may watch several under `orgs:`). */
+export function configForOrg(path: string | undefined, org: string | undefined): ResolvedConfig {
+  const fleet = loadFleet(path);
+  const names = fleet.map((config) => config.args.orgId);
+  if (org !== undefined) {
+    const found = fleet.find((config) => config.args.orgId === org);
+    if (!found) throw new UsageError(`--org: no org "${org}" in ${path ?? 'the built-in defaults'}; it watches ${names.join(', ')}`);
+    return found;
+  }
+  if (fleet.length > 1) throw new UsageError(`--org: the config watches ${fleet.length} orgs (${names.join(', ')}); choose one with --org NAME`);
+  return fleet[0];
+}
+
 async function dryRunCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, { events: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean', default: false } });
+  const { values } = parseFlags(args, { events: { type: 'string' }, config: { type: 'string' }, org: { type: 'string' }, json: { type: 'boolean', default: false } });
   if (!values.events) throw new UsageError('--events FILE.jsonl is required');
-  const config = loadConfig(values.config);
+  const config = configForOrg(values.config, values.org);
   let read;
   try {
     read = await readJsonl(values.events);
@@ -53,16 +68,17 @@ async function configCommand(args: string[]): Promise<number> {
   if (sub !== 'check') throw new UsageError('usage: audit-spike config check FILE');
   const { positionals } = parseFlags(rest, {}, 1);
   if (!positionals[0]) throw new UsageError('usage: audit-spike config check FILE');
-  const config = loadConfig(positionals[0]);
-  const enabled = config.args.detection.rules.filter((rule) => rule.enabled);
-  const tests = config.ruleTests.reduce((sum, entry) => sum + entry.tests.length, 0);
-  const { suppress } = config.args.detection;
-  process.stdout.write(
-    `${positionals[0]}: OK. org "${config.args.orgId}", schedule "${config.schedule.scheduleId}" every ${formatDuration(config.schedule.intervalMs)}, ` +
-      `${enabled.length} rules enabled (${enabled.map((rule) => rule.id).join(', ')}), ` +
-      `${suppress.actors.length} allowlisted actor pattern(s), ${suppress.maintenanceWindows.length} maintenance window(s), PagerDuty ${config.args.pagerduty.mode} mode` +
-      `${tests ? `; ${tests} rule test(s): run them with audit-spike rules test --config ${positionals[0]}` : ''}.\n`,
-  );
+  for (const config of loadFleet(positionals[0])) {
+    const enabled = config.args.detection.rules.filter((rule) => rule.enabled);
+    const tests = config.ruleTests.reduce((sum, entry) => sum + entry.tests.length, 0);
+    const { suppress } = config.args.detection;
+    process.stdout.write(
+      `${positionals[0]}: OK. org "${config.args.orgId}", schedule "${config.schedule.scheduleId}" every ${formatDuration(config.schedule.intervalMs)}, ` +
+        `${enabled.length} rules enabled (${enabled.map((rule) => rule.id).join(', ')}), ` +
+        `${suppress.actors.length} allowlisted actor pattern(s), ${suppress.maintenanceWindows.length} maintenance window(s), PagerDuty ${config.args.pagerduty.mode} mode` +
+        `${tests ? `; ${tests} rule test(s): run them with audit-spike rules test --config ${positionals[0]}` : ''}.\n`,
+    );
+  }
   return 0;
 }
 

@@ -1,22 +1,23 @@
-import { UsageError, parseFlags } from './cli';
-import { loadConfig } from './config/load';
+import { UsageError, configForOrg, parseFlags } from './cli';
+import { loadFleet } from './config/fleet';
 import { formatRuleTestResults, runRuleTests } from './rules-test';
 
-const RULES_USAGE = 'usage: audit-spike rules test [--config FILE] [--rule ID] [--json]';
+const RULES_USAGE = 'usage: audit-spike rules test [--config FILE] [--org NAME] [--rule ID] [--json]';
 
 /** `audit-spike rules test`: every rule's example events, through the real detection core; exit 1 when one fails. */
 export async function runRulesCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'test') throw new UsageError(sub === undefined ? RULES_USAGE : `unknown rules command "${sub}"; ${RULES_USAGE}`);
-  const { values } = parseFlags(rest, { config: { type: 'string' }, rule: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parseFlags(rest, { config: { type: 'string' }, org: { type: 'string' }, rule: { type: 'string' }, json: { type: 'boolean' } });
   if (values.config !== undefined && values.config.trim() === '') throw new UsageError('--config: must name a config file');
-  const config = loadConfig(values.config);
+  // Every org's catalog is tested (orgs may override rules), unless --org picks one.
+  const configs = values.org !== undefined ? [configForOrg(values.config, values.org)] : loadFleet(values.config);
   const source = values.config ?? 'the built-in defaults';
-  if (values.rule !== undefined && !config.ruleTests.some((entry) => entry.ruleId === values.rule)) {
-    const withTests = config.ruleTests.map((entry) => entry.ruleId);
+  const withTests = [...new Set(configs.flatMap((config) => config.ruleTests.map((entry) => entry.ruleId)))];
+  if (values.rule !== undefined && !withTests.includes(values.rule)) {
     throw new UsageError(`--rule: no tests for a rule "${values.rule}" in ${source}; rules with tests: ${withTests.length ? withTests.join(', ') : 'none'}`);
   }
-  const results = runRuleTests(config, values.rule);
+  const results = configs.flatMap((config) => runRuleTests(config, values.rule));
   const failed = results.some((result) => result.outcome === 'fail');
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ passed: results.filter((r) => r.outcome === 'pass').length, failed: results.filter((r) => r.outcome === 'fail').length, results })}\n`);

@@ -7,6 +7,7 @@ import { severityRank, type Severity } from './detection/types';
 import { replay, timeOrder, type ReplayIncident } from './replay';
 
 export interface RuleTestResult {
+  org: string;
   ruleId: string;
   where: string;
   name: string;
@@ -67,11 +68,11 @@ export function runRuleTests(config: ResolvedConfig, onlyRule?: string): RuleTes
     const rule = args.detection.rules.find((candidate) => candidate.id === ruleId);
     for (const test of tests) {
       if (!rule?.enabled) {
-        results.push({ ruleId, where, name: test.name, outcome: 'skip', detail: 'the rule is disabled' });
+        results.push({ org: args.orgId, ruleId, where, name: test.name, outcome: 'skip', detail: 'the rule is disabled' });
         continue;
       }
       const { passed, detail } = runOne(ruleId, test, args, detector);
-      results.push({ ruleId, where, name: test.name, outcome: passed ? 'pass' : 'fail', detail });
+      results.push({ org: args.orgId, ruleId, where, name: test.name, outcome: passed ? 'pass' : 'fail', detail });
     }
   }
   return results;
@@ -79,11 +80,13 @@ export function runRuleTests(config: ResolvedConfig, onlyRule?: string): RuleTes
 
 export function formatRuleTestResults(results: RuleTestResult[]): string {
   const lines: string[] = [];
+  const severalOrgs = new Set(results.map((result) => result.org)).size > 1;
   let current = '';
   for (const result of results) {
-    if (result.ruleId !== current) {
-      current = result.ruleId;
-      lines.push(`${result.ruleId} (${result.where})`);
+    const heading = `${result.ruleId} (${result.where})${severalOrgs ? ` [org ${result.org}]` : ''}`;
+    if (heading !== current) {
+      current = heading;
+      lines.push(heading);
     }
     const label = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' }[result.outcome];
     lines.push(`  ${label}  ${result.name}${result.outcome === 'pass' ? '' : `: ${result.detail}`}`);

@@ -137,6 +137,27 @@ describe('audit-spike rules test (the built command)', () => {
     expect(cli(['rules', 'test', '--config', join(root, 'examples', 'audit-spike.yaml'), '--rule', 'nope'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--rule: no tests for a rule "nope"') });
   });
 
+  test('a config watching several orgs runs each org\'s catalog; --org picks one; config check lists every org', () => {
+    const file = join(dir, 'fleet.yaml');
+    const test = '{ name: three grants page, events: [{ actor: a@example.com, repeat: 3, attributes: { evt.name: Access Management, asset.type: role, action: modified } }], expect: { pages: true } }';
+    writeFileSync(file, [
+      'orgs:',
+      '  - org: us',
+      `    detection: { rules: [{ id: role_grant, tests: [${test}] }] }`,
+      '  - org: eu',
+      `    detection: { rules: [{ id: role_grant, tiers: [{ count: 5, severity: error }], tests: [${test}] }] }`,
+    ].join('\n'));
+    const all = cli(['rules', 'test', '--config', file]);
+    expect(all.status).toBe(1);
+    expect(all.stdout).toContain('role_grant (detection.rules[0]) [org us]\n  PASS  three grants page');
+    expect(all.stdout).toContain('role_grant (detection.rules[0]) [org eu]\n  FAIL  three grants page: expected a page; got no page');
+    expect(cli(['rules', 'test', '--config', file, '--org', 'us'])).toMatchObject({ status: 0, stdout: expect.stringContaining('1 passed, 0 failed') });
+    expect(cli(['rules', 'test', '--config', file, '--org', 'ap'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--org: no org "ap"') });
+    const check = cli(['config', 'check', file]);
+    expect(check.status).toBe(0);
+    expect(check.stdout.split('\n').filter(Boolean).map((line) => line.match(/org "(\w+)"/)?.[1])).toEqual(['us', 'eu']);
+  });
+
   test('a config without tests says how to add them and exits 0', () => {
     expect(cli(['rules', 'test'])).toMatchObject({ status: 0, stdout: expect.stringContaining('No rule tests in the built-in defaults') });
   });
