@@ -1,7 +1,7 @@
 import { ACTIONS, NOISE, auditEvent, burst, type Actor, type AuditEventJson } from './audit-events';
 
 /** A small deterministic PRNG (mulberry32), so the sample is the same on every machine. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

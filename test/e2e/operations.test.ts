@@ -1,25 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { applySchedule } from '../../src/schedule';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { historyBytes } from '../support/history';
+import { freePort } from '../support/ports';
 import { startStack, triggerAndWait, type Stack } from '../support/stack';
 import { WorkerProcess } from '../support/worker-process';
 
 const MIN = 60_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** The product's worker as operators run it: two processes on one task queue, JSON logs, Prometheus metrics. */
 describe('operating it: two workers, metrics, logs, readable runs', () => {

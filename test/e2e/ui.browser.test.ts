@@ -1,25 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { applySchedule } from '../../src/schedule';
 import { ACTIONS, burst } from '../../sim/audit-events';
+import { freePort } from '../support/ports';
 import { startStack, triggerAndWait, type Stack } from '../support/stack';
 
 const root = join(__dirname, '..', '..');
 const MIN = 60_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** The Temporal web UI, in Debian's Chromium through playwright-core: a quiet run and a bursting run read as reports. */
 describe('the Temporal web UI shows runs as reports', () => {

@@ -1,4 +1,5 @@
 import { ACTIONS, NOISE, auditEvent, type ActionSpec, type Actor, type AuditEventJson } from '../../sim/audit-events';
+import { prng } from '../../sim/sample-day';
 
 /**
  * Seeded fault scenarios and their reference outcome. The reference is built from the bursts the generator plants, not
@@ -81,16 +82,7 @@ export interface Scenario {
   label: string;
 }
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 function tierFor(tiers: RuleShape['tiers'], count: number): ExpectedIncident['severity'] | undefined {
   let found: ExpectedIncident['severity'] | undefined;
