@@ -62,6 +62,8 @@ export interface PageLoopHooks {
 const TRANSIENT_ATTEMPTS = 4;
 const RATE_LIMIT_ATTEMPTS = 20;
 
+const MAX_RESUMABLE_HEARTBEAT_BYTES = 1_000_000;
+
 class CursorRejected extends Error {}
 
 export interface ScanDeps {
@@ -162,7 +164,10 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
     pages++;
     cursor = page.meta?.page?.after;
     if (!cursor) break;
-    lastBeat = JSON.parse(JSON.stringify({ cursor, pages, progress: scan.progress() })) as ScanHeartbeat;
+    const snapshot = JSON.stringify({ cursor, pages, progress: scan.progress() });
+    // Temporal refuses heartbeat details over 2 MiB. A partial aggregate that large is not resumable: heartbeat without
+    // it, and a retry reads this window again from its start (counting nothing twice, as it starts from the run's state).
+    lastBeat = (snapshot.length <= MAX_RESUMABLE_HEARTBEAT_BYTES ? JSON.parse(snapshot) : { pages }) as ScanHeartbeat;
     hooks.pageRead(lastBeat);
   }
   return { ...scan.finish(), pages, resumedAtPage, query };

@@ -306,5 +306,9 @@ export class Scan {
         if (actorState.hits[ruleId].length === 0) delete actorState.hits[ruleId];
       }
     }
+    // Actors left with nothing to carry must not stay in the state (it would grow with distinct actors).
+    for (const [actor, actorState] of Object.entries(this.state.actors)) {
+      if (!actorState.incident && Object.keys(actorState.hits).length === 0) delete this.state.actors[actor];
+    }
   }
 }

@@ -43,3 +43,17 @@ describe('an incident counts every rule over its own window, whichever rule cros
     expect(paged.summary.firstSeen).toBe(new Date(T0 - 9 * 60 * SEC).toISOString());
   });
 });
+
+describe('the carried state stays bounded by the hit cap, not by distinct actors', () => {
+  test('actors whose hits the cap dropped leave the state', () => {
+    const args = argsFrom('detection:\n  limits: { maxHitsTotal: 100 }\n');
+    const detector = new Detector(args.detection, args.cadence.latenessMs);
+    const window = { readFrom: T0 - 600_000, from: T0 - 600_000, to: T0 + 60_000 };
+    const scan = Scan.start(detector, { orgId: 'o', window, runAt: window.to, lateAfterMs: 3_600_000 }, emptyState(window.from));
+    for (let i = 0; i < 300; i++) scan.add(auditEvent(T0 - 300_000 + i * 1000, { id: `u${i}`, email: `u${i}@example.com` }, ACTIONS.roleGrant, `e${i}`));
+    const { state } = scan.finish();
+    const actors = Object.values(state.actors);
+    expect(actors.length).toBeLessThanOrEqual(101);
+    expect(actors.every((actor) => Object.keys(actor.hits).length > 0 || actor.incident)).toBe(true);
+  });
+});
