@@ -1,23 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { ACTIONS, NOISE, auditEvent, type ActionSpec, type Actor, type AuditEventJson } from '../sim/audit-events';
+import { prng } from '../sim/sample-day';
 
 /**
  * Deterministic synthetic audit events for the benchmark, built with the simulator's builders so every event has the
  * exact shape of one element of `data[]` in the v2 audit events API.
  */
-
-/** mulberry32: small, fast, and the same sequence on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ['ana', 'ben', 'chen', 'dana', 'eli', 'fay', 'gus', 'hana', 'ivo', 'jun', 'kim', 'lea', 'max', 'noa', 'oli', 'pia'];
 
