@@ -12,13 +12,17 @@ import { busyRunEvents } from './synthetic';
  * Diagnosis, not a target: where a busy scan's time and bytes go, without HTTP or Temporal. In a child process of
  * `npm run bench`. Feeds the busy run's events (the same generator, the same shape, deserialised by the Datadog
  * client's ObjectSerializer, not timed) page by page to a Scan exactly as src/activities/scan-audit-events.ts does,
- * including its per-page heartbeat payload `JSON.parse(JSON.stringify({ cursor, pages, progress: scan.progress() }))`
- * (the SDK then serialises that payload once more to send it, which is not counted here). Reports the time spent
+ * including its per-page heartbeat payload: `JSON.stringify({ cursor, pages, progress: scan.progress() })` on every page,
+ * parsed back when it is at most 1,000,000 characters (above that the activity heartbeats `{ pages }` only), as
+ * scan-audit-events.ts does since 35c1a67 (the SDK then serialises the payload once more to send it, not counted here). Reports the time spent
  * folding events, the time spent building heartbeat payloads, the largest heartbeat (Temporal refuses payloads over
  * 2 MiB), and the size and make-up of the state the scan returns.
  *
  * Usage: node dist/bench/scan-profile.js EVENTS PAGE_LIMIT
  */
+/** Mirrors MAX_RESUMABLE_HEARTBEAT_BYTES in src/activities/scan-audit-events.ts. */
+const RESUMABLE_HEARTBEAT_BYTES = 1_000_000;
+
 function main(): void {
   const total = Number(process.argv[2] ?? 200_000);
   const pageLimit = Number(process.argv[3] ?? 1000);
@@ -46,7 +50,7 @@ function main(): void {
     if (end >= events.length) break;
     t = nowMs();
     const text = JSON.stringify({ cursor: 'x'.repeat(120), pages, progress: scan.progress() });
-    JSON.parse(text);
+    if (text.length <= RESUMABLE_HEARTBEAT_BYTES) JSON.parse(text);
     heartbeatMs += nowMs() - t;
     const bytes = Buffer.byteLength(text);
     maxHeartbeatBytes = Math.max(maxHeartbeatBytes, bytes);
