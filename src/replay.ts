@@ -5,21 +5,14 @@ import { lateAfterMs, planRun } from './detection/plan';
 import { Scan, zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from './detection/scan';
 import { emptyState, type CarriedState } from './detection/state';
 import type { AuditEventLike } from './detection/types';
+import type { IncidentOutput } from './dry-run';
 
 export interface TimedEvent {
   ts: number;
   event: AuditEventLike;
 }
 
-export interface ReplayIncident {
-  actor: string;
-  severity: string;
-  rules: string[];
-  counts: Record<string, number>;
-  firstSeen: string;
-  lastSeen: string;
-  dedupKey: string;
-  title: string;
+export interface ReplayIncident extends IncidentOutput {
   late: boolean;
   resolved: boolean;
 }

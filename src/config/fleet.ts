@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors';
 import { FileConfigSchema } from './file-schema';
 import { formatProblem, problemsFromZod, yamlLocator, type Locate } from './issues';
-import { parseConfigText } from './load';
+import { parseConfigText, readConfigFile } from './load';
 import { resolveConfig, type ResolvedConfig } from './resolve';
 
 type Json = Record<string, unknown>;
@@ -60,12 +59,5 @@ export function parseFleetText(text: string, source: string): ResolvedConfig[] {
 }
 
 export function loadFleet(path?: string): ResolvedConfig[] {
-  if (!path) return [parseConfigText('', 'built-in defaults')];
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(path, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
-  }
-  return parseFleetText(text, path);
+  return path ? parseFleetText(readConfigFile(path), path) : [parseConfigText('', 'built-in defaults')];
 }

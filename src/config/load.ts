@@ -20,14 +20,16 @@ export function parseConfigText(text: string, source: string): ResolvedConfig {
   return resolveConfig(parsed.data, source, locate);
 }
 
-/** Loads a config file, or the built-in defaults when no path is given. */
-export function loadConfig(path?: string): ResolvedConfig {
-  if (!path) return parseConfigText('', 'built-in defaults');
-  let text: string;
+/** A config file's text; a file that cannot be read is a ConfigError naming it. */
+export function readConfigFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(path, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
   }
-  return parseConfigText(text, path);
+}
+
+/** Loads a config file, or the built-in defaults when no path is given. */
+export function loadConfig(path?: string): ResolvedConfig {
+  return path ? parseConfigText(readConfigFile(path), path) : parseConfigText('', 'built-in defaults');
 }
