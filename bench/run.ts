@@ -514,10 +514,10 @@ interface ScanProfile {
   events: number;
   pages: number;
   foldMs: number;
-  heartbeatMs: number;
+  checkpointMaxMs: number;
+  checkpointEveryMs: number;
   finishMs: number;
-  maxHeartbeatBytes: number;
-  pagesOver2MiB: number;
+  maxSnapshotChars: number;
   stateBytes: number;
   stateActors: number;
   stateEmptyActors: number;
@@ -700,8 +700,8 @@ function summarize(report: Report): Record<string, unknown> {
         datadog_calls_until_then: report.busyFailure.datadogCalls, rss_growth_mb: round(report.busyFailure.rssGrowthMb, 1) }
       : { completed: full.length > 0 },
     scan_profiles: report.scanProfiles.map((p) => ({
-      events: p.events, pages: p.pages, fold_s: round(p.foldMs / 1000, 3), heartbeat_payload_s: round(p.heartbeatMs / 1000, 3), finish_s: round(p.finishMs / 1000, 3),
-      max_heartbeat_bytes: p.maxHeartbeatBytes, pages_over_2mib: p.pagesOver2MiB, state_bytes: p.stateBytes, state_actors: p.stateActors,
+      events: p.events, pages: p.pages, fold_s: round(p.foldMs / 1000, 3), checkpoint_max_s: round(p.checkpointMaxMs / 1000, 4), finish_s: round(p.finishMs / 1000, 3),
+      max_snapshot_chars: p.maxSnapshotChars, state_bytes: p.stateBytes, state_actors: p.stateActors,
       state_empty_actors: p.stateEmptyActors, state_hits: p.stateHits,
     })),
     machine: report.machine,
@@ -740,7 +740,7 @@ function printTable(report: Report, json: Record<string, unknown>): void {
     lines.push('');
     lines.push(`Where a busy scan's time goes (${fmtInt(p.events)} events, ${p.pages} pages, no HTTP; diagnosis, not a target)`);
     row('  folding events (scan.add)', `${round(p.foldMs / 1000, 2)} s`);
-    row('  per-page heartbeat payloads (JSON)', `${round(p.heartbeatMs / 1000, 2)} s`, `largest ${fmtInt(p.maxHeartbeatBytes)} bytes; ${p.pagesOver2MiB} pages over 2 MiB`);
+    row('  one checkpoint (JSON of the progress), the dearest', `${round(p.checkpointMaxMs, 1)} ms`, `one every ${p.checkpointEveryMs / 1000} s; largest snapshot ${fmtInt(p.maxSnapshotChars)} chars (none taken above 1,000,000)`);
     row('  scan.finish()', `${round(p.finishMs / 1000, 2)} s`);
     row('  returned state', `${fmtInt(p.stateBytes)} bytes`, `${fmtInt(p.stateActors)} actors (${fmtInt(p.stateEmptyActors)} with no hits), ${fmtInt(p.stateHits)} hits (cap ${fmtInt(p.maxHitsTotal)})`);
   }

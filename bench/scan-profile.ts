@@ -5,24 +5,21 @@ import { lateAfterMs } from '../src/detection/plan';
 import { Scan } from '../src/detection/scan';
 import { emptyState } from '../src/detection/state';
 import type { AuditEventLike } from '../src/detection/types';
+import { CHECKPOINT_EVERY_MS } from '../src/activities/scan-audit-events';
 import { nowMs } from './stats';
 import { busyRunEvents } from './synthetic';
 
 /**
  * Diagnosis, not a target: where a busy scan's time and bytes go, without HTTP or Temporal. In a child process of
  * `npm run bench`. Feeds the busy run's events (the same generator, the same shape, deserialised by the Datadog
- * client's ObjectSerializer, not timed) page by page to a Scan exactly as src/activities/scan-audit-events.ts does,
- * including its per-page heartbeat payload: `JSON.stringify({ cursor, pages, progress: scan.progress() })` on every page,
- * parsed back when it is at most 1,000,000 characters (above that the activity heartbeats `{ pages }` only), as
- * scan-audit-events.ts does since 35c1a67 (the SDK then serialises the payload once more to send it, not counted here). Reports the time spent
- * folding events, the time spent building heartbeat payloads, the largest heartbeat (Temporal refuses payloads over
- * 2 MiB), and the size and make-up of the state the scan returns.
+ * client's ObjectSerializer, not timed) page by page to a Scan as src/activities/scan-audit-events.ts does, and after
+ * each page times what one checkpoint costs there (`JSON.stringify(scan.progress())`; the activity takes one every
+ * CHECKPOINT_EVERY_MS, and none once a snapshot passes 1,000,000 characters). Reports the time spent folding events,
+ * the dearest checkpoint and the largest snapshot (Temporal refuses heartbeats over 2 MiB), and the size and make-up
+ * of the state the scan returns.
  *
  * Usage: node dist/bench/scan-profile.js EVENTS PAGE_LIMIT
  */
-/** Mirrors MAX_RESUMABLE_HEARTBEAT_BYTES in src/activities/scan-audit-events.ts. */
-const RESUMABLE_HEARTBEAT_BYTES = 1_000_000;
-
 function main(): void {
   const total = Number(process.argv[2] ?? 200_000);
   const pageLimit = Number(process.argv[3] ?? 1000);
@@ -37,9 +34,8 @@ function main(): void {
 
   const scan = Scan.start(detector, { orgId: 'bench', window, runAt: now, lateAfterMs: lateAfterMs(cadence) }, emptyState(window.from));
   let foldMs = 0;
-  let heartbeatMs = 0;
-  let maxHeartbeatBytes = 0;
-  let pagesOver2MiB = 0;
+  let checkpointMaxMs = 0;
+  let maxSnapshotChars = 0;
   let pages = 0;
   for (let i = 0; i < events.length; i += pageLimit) {
     let t = nowMs();
@@ -49,12 +45,9 @@ function main(): void {
     pages++;
     if (end >= events.length) break;
     t = nowMs();
-    const text = JSON.stringify({ cursor: 'x'.repeat(120), pages, progress: scan.progress() });
-    if (text.length <= RESUMABLE_HEARTBEAT_BYTES) JSON.parse(text);
-    heartbeatMs += nowMs() - t;
-    const bytes = Buffer.byteLength(text);
-    maxHeartbeatBytes = Math.max(maxHeartbeatBytes, bytes);
-    if (bytes > 2 * 2 ** 20) pagesOver2MiB++;
+    const snapshot = JSON.stringify(scan.progress());
+    checkpointMaxMs = Math.max(checkpointMaxMs, nowMs() - t);
+    maxSnapshotChars = Math.max(maxSnapshotChars, snapshot.length);
   }
   const t = nowMs();
   const result = scan.finish();
@@ -70,10 +63,10 @@ function main(): void {
     events: total,
     pages,
     foldMs,
-    heartbeatMs,
+    checkpointMaxMs,
+    checkpointEveryMs: CHECKPOINT_EVERY_MS,
     finishMs,
-    maxHeartbeatBytes,
-    pagesOver2MiB,
+    maxSnapshotChars,
     stateBytes: Buffer.byteLength(JSON.stringify(result.state)),
     stateActors: Object.keys(result.state.actors).length,
     stateEmptyActors: emptyActors,

@@ -62,6 +62,8 @@ interface Cursor {
   id: string;
   /** The search this cursor belongs to; a cursor is rejected on another search, as Datadog does. */
   q: string;
+  /** Cursors issued before `expireCursors()` are refused, as Datadog's expire after a while. */
+  e?: number;
 }
 
 const MAX_PAGE_LIMIT = 1000;
@@ -102,6 +104,7 @@ export class DatadogSimulator {
   private rateLimit: RateLimit;
   private windowStart = Date.now();
   private windowUsed = 0;
+  private cursorEpoch = 0;
   private server!: Server;
   port = 0;
   url = '';
@@ -197,6 +200,11 @@ export class DatadogSimulator {
   /** The next `count` search/list requests answer `status`; a 429 says to wait `resetS` seconds (default 1). */
   failNext(status: number, count = 1, options: { resetS?: number } = {}): void {
     this.faults.failures.push({ status, remaining: count, ...(options.resetS !== undefined ? { resetS: options.resetS } : {}) });
+  }
+
+  /** Every page cursor issued so far is refused from now on (400), as Datadog's do once they expire. */
+  expireCursors(): void {
+    this.cursorEpoch++;
   }
 
   hangNext(count = 1): void {
@@ -369,6 +377,7 @@ export class DatadogSimulator {
         return { error: 'Invalid page[cursor]' };
       }
       if (position.q !== signature || typeof position.ts !== 'number' || typeof position.id !== 'string') return { error: 'Invalid page[cursor]: it belongs to another search' };
+      if ((position.e ?? 0) !== this.cursorEpoch) return { error: 'Invalid page[cursor]: the cursor has expired' };
     }
     this.sortEvents();
     const ascending = sort === 'timestamp';
@@ -393,7 +402,7 @@ export class DatadogSimulator {
       json.push(event.json);
       last = event;
     }
-    const after = more && last ? Buffer.from(JSON.stringify({ ts: last.ts, id: last.id, q: signature } satisfies Cursor)).toString('base64url') : undefined;
+    const after = more && last ? Buffer.from(JSON.stringify({ ts: last.ts, id: last.id, q: signature, e: this.cursorEpoch } satisfies Cursor)).toString('base64url') : undefined;
     return { json, limit, returned: json.length, ...(after ? { after } : {}) };
   }
 
@@ -453,7 +462,7 @@ export class DatadogSimulator {
       return this.send(res, 200, JSON.stringify({ added: this.addEvents(events, { visibleAfterMs }) }));
     }
     if (route === 'POST /_sim/faults') {
-      let body: { failNext?: { status: number; count?: number }; hangNext?: number; duplicateAcrossPages?: boolean; latencyMs?: number; reset?: boolean } = {};
+      let body: { failNext?: { status: number; count?: number }; hangNext?: number; duplicateAcrossPages?: boolean; latencyMs?: number; expireCursors?: boolean; reset?: boolean } = {};
       try {
         body = JSON.parse((await this.readBody(req)) || '{}');
       } catch {
@@ -462,6 +471,7 @@ export class DatadogSimulator {
       if (body.reset) this.resetFaults();
       if (body.failNext) this.failNext(body.failNext.status, body.failNext.count ?? 1);
       if (body.hangNext) this.hangNext(body.hangNext);
+      if (body.expireCursors) this.expireCursors();
       if (body.duplicateAcrossPages !== undefined) this.faults.duplicateAcrossPages = body.duplicateAcrossPages;
       if (body.latencyMs !== undefined) this.faults.latencyMs = body.latencyMs;
       return this.send(res, 200, JSON.stringify(this.faults));

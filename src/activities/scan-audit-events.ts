@@ -28,11 +28,15 @@ export interface ScanOutput extends ScanResult {
   query: string;
 }
 
-/** What a scan reports after each page: enough to resume mid-pagination after a crash (the activity's heartbeat details). */
+/**
+ * A checkpoint: enough to resume mid-pagination after a crash (the activity's heartbeat details). `snapshot` is the
+ * JSON of the scan's progress taken together with `cursor`, kept as text so it cannot change after it is taken; without
+ * both (a partial aggregate too large to heartbeat, or an expired cursor), a retry reads the window from its start.
+ */
 export interface ScanHeartbeat {
-  cursor: string;
   pages: number;
-  progress: ScanProgress;
+  cursor?: string;
+  snapshot?: string;
 }
 
 /** One window to read and fold into the carried state: the activity's input once validated. */
@@ -43,28 +47,50 @@ export interface WindowScanRequest {
   window: ScanContext['window'];
   runAt: number;
   lateAfterMs: number;
+  /** The state to start from; the scan takes it over and changes it in place (see `Scan.start`). */
   state: CarriedState;
 }
 
 /**
- * How the page loop waits and reports: in the activity, sleeping while heartbeating and heartbeating each page; in a
- * backtest, plain waits and a progress bar. Everything else (queries, retries, resuming, cursor restart) is shared.
+ * How the page loop waits and reports: in the activity, sleeping while heartbeating and heartbeating checkpoints; in a
+ * backtest, plain waits and a progress bar. Everything else (queries, retries, resuming, checkpoints) is shared.
  */
 export interface PageLoopHooks {
-  /** Progress a previous attempt reported (the activity's last heartbeat details); the scan resumes from it when usable. */
+  /** A checkpoint a previous attempt reported (the activity's last heartbeat details); the scan resumes from it when usable. */
   resumeFrom?: unknown;
-  /** Waits before asking again (rate limit, transient failure); `latest` is the progress last reported, if any. */
+  /** How often to take a checkpoint while pages keep coming (0: after every page). */
+  checkpointEveryMs: number;
+  /** Waits before asking again (rate limit, transient failure); `latest` is the checkpoint last reported, if any. */
   wait(ms: number, latest: ScanHeartbeat | undefined): Promise<void>;
-  /** Called after each page that has a next page. */
-  pageRead(progress: ScanHeartbeat): void;
+  /** Reports a checkpoint. */
+  checkpoint(beat: ScanHeartbeat): void;
+  /** After each page (a progress bar). */
+  pageRead?(pages: number): void;
 }
 
 const TRANSIENT_ATTEMPTS = 4;
 const RATE_LIMIT_ATTEMPTS = 20;
 
-const MAX_RESUMABLE_HEARTBEAT_BYTES = 1_000_000;
+// Temporal refuses heartbeat details over 2 MiB. A partial aggregate larger than this is not checkpointed: the scan
+// heartbeats without it, and a retry reads the window again from its start (counting nothing twice, as it starts from
+// the run's input state).
+const MAX_SNAPSHOT_CHARS = 1_000_000;
+
+/** Time between checkpoints in the activity: often enough that a crash re-reads little, rarely enough to cost nothing. */
+export const CHECKPOINT_EVERY_MS = 2_000;
 
 class CursorRejected extends Error {}
+
+function parseCheckpoint(value: unknown): { cursor: string; pages: number; progress: ScanProgress } | undefined {
+  const beat = value as Partial<ScanHeartbeat> | undefined;
+  if (!beat || typeof beat.cursor !== 'string' || typeof beat.snapshot !== 'string' || typeof beat.pages !== 'number') return undefined;
+  try {
+    const progress = JSON.parse(beat.snapshot) as ScanProgress;
+    return progress && isCarriedState(progress.state) ? { cursor: beat.cursor, pages: beat.pages, progress } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ScanDeps {
   datadogFor(orgId: string, target: z.infer<typeof DatadogTargetSchema>): DatadogAuditClient;
@@ -127,48 +153,60 @@ async function searchPage(
 
 /**
  * Pages through one window of the audit trail and folds every event into the scan: Datadog's 429s wait as told, 5xx and
- * timeouts back off, 401/403 and rejected queries fail at once, an expired cursor restarts the window from the run's state.
+ * timeouts back off, 401/403 and rejected queries fail at once. The next page is requested before the current one is
+ * folded, so detection runs while Datadog answers. An expired cursor fails the attempt (retryable) with a checkpoint
+ * that makes the retry read the window from its start: the state this attempt was given has been changed in place.
  */
 export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector, request: WindowScanRequest, hooks: PageLoopHooks): Promise<ScanOutput> {
-  const { state } = request;
   const context: ScanContext = { orgId: request.orgId, window: request.window, runAt: request.runAt, lateAfterMs: request.lateAfterMs };
   const query = auditQueryFor(request.detection.rules, request.detection.readOnlyActions, request.datadog.query);
-
-  const saved = hooks.resumeFrom as ScanHeartbeat | undefined;
-  const resumable = saved && typeof saved.cursor === 'string' && saved.progress && isCarriedState(saved.progress.state);
-  let scan = resumable ? Scan.resume(detector, context, saved.progress) : Scan.start(detector, context, state);
-  let cursor: string | undefined = resumable ? saved.cursor : undefined;
-  let pages = resumable ? saved.pages : 0;
+  const saved = parseCheckpoint(hooks.resumeFrom);
+  const scan = saved ? Scan.resume(detector, context, saved.progress) : Scan.start(detector, context, request.state);
+  let pages = saved ? saved.pages : 0;
   const resumedAtPage = pages;
-  let lastBeat: ScanHeartbeat | undefined = resumable ? saved : undefined;
+  let lastBeat: ScanHeartbeat | undefined = saved ? (hooks.resumeFrom as ScanHeartbeat) : undefined;
+  let lastCheckpointAt = Date.now();
+  let snapshotsTooLarge = false;
 
-  for (;;) {
+  const fetchPage = (cursor: string | undefined, latest: ScanHeartbeat | undefined) => {
     const body: v2.AuditLogsSearchEventsRequest = {
       filter: { query, from: new Date(request.window.readFrom).toISOString(), to: new Date(request.window.to).toISOString() },
       page: { limit: request.datadog.pageLimit, ...(cursor ? { cursor } : {}) },
       sort: 'timestamp',
     };
+    const pending = searchPage(dd, body, request.datadog, request.orgId, hooks, latest);
+    // Awaited after the current page is folded; until then a failure must not count as unhandled.
+    pending.catch(() => undefined);
+    return pending;
+  };
+
+  let next = fetchPage(saved?.cursor, lastBeat);
+  for (;;) {
     let page: v2.AuditLogsEventsResponse;
     try {
-      page = await searchPage(dd, body, request.datadog, request.orgId, hooks, lastBeat);
+      page = await next;
     } catch (error) {
       if (!(error instanceof CursorRejected)) throw error;
-      // The page cursor expired (e.g. a long outage between attempts): start this window again from the run's state.
-      scan = Scan.start(detector, context, state);
-      cursor = undefined;
-      pages = 0;
-      lastBeat = undefined;
-      continue;
+      hooks.checkpoint({ pages: 0 });
+      throw passing('DatadogCursorExpired', `Datadog no longer accepts this window's page cursor (${error.message}); the retry reads the window again from its start`);
     }
+    const cursor = page.meta?.page?.after;
+    if (cursor) next = fetchPage(cursor, lastBeat);
     for (const event of page.data ?? []) scan.add(event as Parameters<Scan['add']>[0]);
     pages++;
-    cursor = page.meta?.page?.after;
+    hooks.pageRead?.(pages);
     if (!cursor) break;
-    const snapshot = JSON.stringify({ cursor, pages, progress: scan.progress() });
-    // Temporal refuses heartbeat details over 2 MiB. A partial aggregate that large is not resumable: heartbeat without
-    // it, and a retry reads this window again from its start (counting nothing twice, as it starts from the run's state).
-    lastBeat = (snapshot.length <= MAX_RESUMABLE_HEARTBEAT_BYTES ? JSON.parse(snapshot) : { pages }) as ScanHeartbeat;
-    hooks.pageRead(lastBeat);
+    const now = Date.now();
+    if (now - lastCheckpointAt < hooks.checkpointEveryMs) continue;
+    lastCheckpointAt = now;
+    let snapshot: string | undefined;
+    if (!snapshotsTooLarge) {
+      snapshot = JSON.stringify(scan.progress());
+      // Within one window the aggregate only grows, so once too large it stays too large.
+      if (snapshot.length > MAX_SNAPSHOT_CHARS) snapshotsTooLarge = true;
+    }
+    lastBeat = snapshotsTooLarge ? { pages } : { pages, cursor, snapshot };
+    hooks.checkpoint(lastBeat);
   }
   return { ...scan.finish(), pages, resumedAtPage, query };
 }
@@ -185,8 +223,10 @@ export function createScanAuditEvents(deps: ScanDeps) {
     const dd = deps.datadogFor(input.orgId, input.datadog);
     return scanWindowPages(dd, detector, { ...input, state }, {
       resumeFrom: ctx.info.heartbeatDetails,
+      // A checkpoint at least a few times per heartbeat timeout, which is also how the scan tells Temporal it is alive.
+      checkpointEveryMs: Math.min(CHECKPOINT_EVERY_MS, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 4),
       wait: waitHeartbeating,
-      pageRead: (progress) => ctx.heartbeat(progress),
+      checkpoint: (beat) => ctx.heartbeat(beat),
     });
   };
 }

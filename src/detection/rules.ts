@@ -3,14 +3,62 @@ import { scalarText, valueAt } from './event-fields';
 import type { MatchClause, RuleSpec } from './types';
 
 interface CompiledCondition {
-  segments: string[];
+  /** Index of the condition's path in the rules' path table. */
+  slot: number;
   exact: Set<string>;
   patterns: Array<(text: string) => boolean>;
 }
 
-type CompiledClause = CompiledCondition[];
+interface CompiledClause {
+  rule: number;
+  conditions: CompiledCondition[];
+  /** The condition the clause is filed under in the index (its other conditions are checked after a lookup); -1 if none. */
+  key: number;
+}
 
-function compileClause(clause: MatchClause): CompiledClause {
+/** The lower-cased text(s) at a path: one string, the scalars of an array, or undefined. */
+type PathText = string | string[] | undefined;
+
+function textsOf(raw: unknown): PathText {
+  if (!Array.isArray(raw)) return scalarText(raw);
+  const texts: string[] = [];
+  for (const item of raw) {
+    const text = scalarText(item);
+    if (text !== undefined) texts.push(text);
+  }
+  return texts;
+}
+
+function textHolds(condition: CompiledCondition, text: string): boolean {
+  if (condition.exact.has(text)) return true;
+  for (const pattern of condition.patterns) if (pattern(text)) return true;
+  return false;
+}
+
+function conditionHolds(condition: CompiledCondition, value: PathText): boolean {
+  if (value === undefined) return false;
+  if (typeof value === 'string') return textHolds(condition, value);
+  for (const text of value) if (textHolds(condition, text)) return true;
+  return false;
+}
+
+/** Paths shared by every condition that reads them, so each is read and lower-cased once per event. */
+class PathTable {
+  readonly segments: string[][] = [];
+  private readonly slots = new Map<string, number>();
+
+  slot(path: string): number {
+    let slot = this.slots.get(path);
+    if (slot === undefined) {
+      slot = this.segments.length;
+      this.slots.set(path, slot);
+      this.segments.push(path.split('.'));
+    }
+    return slot;
+  }
+}
+
+function compileConditions(clause: MatchClause, paths: PathTable): CompiledCondition[] {
   return clause.all.map((condition) => {
     const exact = new Set<string>();
     const patterns: Array<(text: string) => boolean> = [];
@@ -18,43 +66,42 @@ function compileClause(clause: MatchClause): CompiledClause {
       if (value.includes('*')) patterns.push(globMatcher(value));
       else exact.add(value.toLowerCase());
     }
-    return { segments: condition.path.split('.'), exact, patterns };
+    return { slot: paths.slot(condition.path), exact, patterns };
   });
-}
-
-function conditionHolds(condition: CompiledCondition, inner: Record<string, unknown>): boolean {
-  const raw = valueAt(inner, condition.segments);
-  const candidates = Array.isArray(raw) ? raw : [raw];
-  for (const candidate of candidates) {
-    const text = scalarText(candidate);
-    if (text === undefined) continue;
-    if (condition.exact.has(text)) return true;
-    for (const pattern of condition.patterns) if (pattern(text)) return true;
-  }
-  return false;
-}
-
-function clauseHolds(clause: CompiledClause, inner: Record<string, unknown>): boolean {
-  for (const condition of clause) if (!conditionHolds(condition, inner)) return false;
-  return true;
 }
 
 /** A predicate over an event's inner attributes that holds when any clause holds, with the rules' matching semantics. */
 export function compileMatch(clauses: MatchClause[]): (inner: Record<string, unknown>) => boolean {
-  const compiled = clauses.map(compileClause);
-  return (inner) => compiled.some((clause) => clauseHolds(clause, inner));
+  const paths = new PathTable();
+  const compiled = clauses.map((clause) => compileConditions(clause, paths));
+  return (inner) => compiled.some((conditions) => conditions.every((c) => conditionHolds(c, textsOf(valueAt(inner, paths.segments[c.slot])))));
 }
 
 /**
  * The enabled rules, compiled. Base rules come first (indexes 0..baseCount-1), combined rules after.
- * `match` returns the indexes of every rule an event counts toward, or undefined for none.
+ * `match` returns the indexes of every rule an event counts toward, in ascending order, or undefined for none.
+ *
+ * Most events match nothing, so matching is built for the miss: every clause is filed under one of its exact-valued
+ * conditions (by path, then value), each path the index uses is read once per event, and only the clauses filed under
+ * that value are checked further. An everyday event costs a few lookups whatever the size of the catalog.
  */
 export class CompiledRules {
   readonly rules: RuleSpec[];
   readonly baseCount: number;
-  private readonly clauses: CompiledClause[][];
+  readonly ruleIds: ReadonlySet<string>;
   private readonly feeds: number[][];
   private readonly readOnly: Set<string>;
+  private readonly paths = new PathTable();
+  private readonly actionSlot: number;
+  /** Per indexed path slot: lower-cased value → the clauses filed under it. */
+  private readonly index: Array<{ slot: number; byValue: Map<string, CompiledClause[]> }> = [];
+  /** Clauses with no exact-valued condition (only wildcards): checked for every event. */
+  private readonly unindexed: CompiledClause[] = [];
+  // Per-event scratch (matching is synchronous, so one set per instance is safe): the text at each path, read lazily.
+  private readonly texts: PathText[] = [];
+  private readonly readAt: number[] = [];
+  private readonly ruleSeen: number[] = [];
+  private stamp = 0;
 
   constructor(allRules: RuleSpec[], readOnlyActions: string[]) {
     const enabled = allRules.filter((rule) => rule.enabled);
@@ -62,32 +109,116 @@ export class CompiledRules {
     const combined = enabled.filter((rule) => rule.combines);
     this.rules = [...base, ...combined];
     this.baseCount = base.length;
-    this.clauses = base.map((rule) => rule.anyOf.map(compileClause));
+    this.ruleIds = new Set(this.rules.map((rule) => rule.id));
     this.feeds = base.map((rule) =>
       combined
         .map((c, i) => (c.combines!.includes('*') || c.combines!.includes(rule.id) ? base.length + i : -1))
         .filter((index) => index >= 0),
     );
     this.readOnly = new Set(readOnlyActions.map((action) => action.toLowerCase()));
+    this.actionSlot = this.paths.slot('action');
+
+    const clauses: CompiledClause[] = [];
+    base.forEach((rule, ruleIndex) => {
+      for (const clause of rule.anyOf) clauses.push({ rule: ruleIndex, conditions: compileConditions(clause, this.paths), key: -1 });
+    });
+    this.buildIndex(clauses);
+    for (let slot = 0; slot < this.paths.segments.length; slot++) {
+      this.texts.push(undefined);
+      this.readAt.push(0);
+    }
+    for (let i = 0; i < base.length; i++) this.ruleSeen.push(0);
+  }
+
+  /** Files each clause under the exact-valued path that the most clauses share (fewest paths to read per event). */
+  private buildIndex(clauses: CompiledClause[]): void {
+    const sharedBy = new Map<number, number>();
+    for (const clause of clauses) {
+      for (const slot of new Set(clause.conditions.filter((c) => c.patterns.length === 0).map((c) => c.slot))) {
+        sharedBy.set(slot, (sharedBy.get(slot) ?? 0) + 1);
+      }
+    }
+    const bySlot = new Map<number, Map<string, CompiledClause[]>>();
+    for (const clause of clauses) {
+      let best = -1;
+      clause.conditions.forEach((condition, i) => {
+        if (condition.patterns.length > 0) return;
+        if (best < 0 || sharedBy.get(condition.slot)! > sharedBy.get(clause.conditions[best].slot)!) best = i;
+      });
+      clause.key = best;
+      if (best < 0) {
+        this.unindexed.push(clause);
+        continue;
+      }
+      const keyCondition = clause.conditions[best];
+      let byValue = bySlot.get(keyCondition.slot);
+      if (!byValue) bySlot.set(keyCondition.slot, (byValue = new Map()));
+      for (const value of keyCondition.exact) {
+        const filed = byValue.get(value);
+        if (filed) filed.push(clause);
+        else byValue.set(value, [clause]);
+      }
+    }
+    for (const [slot, byValue] of bySlot) this.index.push({ slot, byValue });
+  }
+
+  private text(inner: Record<string, unknown>, slot: number): PathText {
+    if (this.readAt[slot] === this.stamp) return this.texts[slot];
+    this.readAt[slot] = this.stamp;
+    const segments = this.paths.segments[slot];
+    const value = textsOf(segments.length === 1 ? inner[segments[0]] : valueAt(inner, segments));
+    this.texts[slot] = value;
+    return value;
+  }
+
+  private clauseHolds(clause: CompiledClause, inner: Record<string, unknown>): boolean {
+    const { conditions, key } = clause;
+    for (let i = 0; i < conditions.length; i++) {
+      if (i !== key && !conditionHolds(conditions[i], this.text(inner, conditions[i].slot))) return false;
+    }
+    return true;
+  }
+
+  private consider(clauses: CompiledClause[], inner: Record<string, unknown>, matched: number[] | undefined): number[] | undefined {
+    for (const clause of clauses) {
+      if (this.ruleSeen[clause.rule] === this.stamp || !this.clauseHolds(clause, inner)) continue;
+      this.ruleSeen[clause.rule] = this.stamp;
+      (matched ??= []).push(clause.rule);
+    }
+    return matched;
   }
 
   match(inner: Record<string, unknown>): number[] | undefined {
-    const action = scalarText(inner.action);
-    if (action !== undefined && this.readOnly.has(action)) return undefined;
+    // A new stamp forgets the previous event's texts; wrapping after 2^31 events just restarts the count.
+    this.stamp = this.stamp === 0x7fffffff ? 1 : this.stamp + 1;
+    if (this.stamp === 1) {
+      this.readAt.fill(0);
+      this.ruleSeen.fill(0);
+    }
+    const action = this.text(inner, this.actionSlot);
+    if (typeof action === 'string' && this.readOnly.has(action)) return undefined;
+
     let matched: number[] | undefined;
-    for (let i = 0; i < this.baseCount; i++) {
-      const clauses = this.clauses[i];
-      for (const clause of clauses) {
-        if (clauseHolds(clause, inner)) {
-          (matched ??= []).push(i);
-          break;
+    for (const { slot, byValue } of this.index) {
+      const value = this.text(inner, slot);
+      if (value === undefined) continue;
+      if (typeof value === 'string') {
+        const filed = byValue.get(value);
+        if (filed) matched = this.consider(filed, inner, matched);
+      } else {
+        for (const text of value) {
+          const filed = byValue.get(text);
+          if (filed) matched = this.consider(filed, inner, matched);
         }
       }
     }
-    if (matched === undefined || this.rules.length === this.baseCount) return matched;
+    if (this.unindexed.length > 0) matched = this.consider(this.unindexed, inner, matched);
+    if (matched === undefined) return undefined;
+    if (matched.length > 1) matched.sort((a, b) => a - b);
+    if (this.rules.length === this.baseCount) return matched;
     const combinedHit = new Set<number>();
     for (const index of matched) for (const target of this.feeds[index]) combinedHit.add(target);
-    for (const target of combinedHit) matched.push(target);
+    for (const target of [...combinedHit].sort((a, b) => a - b)) matched.push(target);
     return matched;
   }
 

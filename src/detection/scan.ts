@@ -78,9 +78,20 @@ function fallbackEventId(ts: number, inner: Record<string, unknown>): string {
   return `synthetic:${parts.join('|')}`;
 }
 
+const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
+
+/** Sets an own property even for the key `__proto__` (an actor id comes from event data). */
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
+}
+
 /**
  * Folds one window of audit events into the carried state, in any page order, and decides what to tell PagerDuty.
  * Pure: the same state and events give the same result, whether they come from Datadog, a file or a test.
+ *
+ * A scan takes over the state it starts from and changes it in place (a run costs what it reads, not a copy of what it
+ * carries); the result's state is that same object. Whoever needs the state as it was keeps a copy.
  */
 export class Scan {
   private readonly state: CarriedState;
@@ -97,17 +108,17 @@ export class Scan {
     this.suppressed = new Set(progress.suppressed);
   }
 
-  /** Starts from the previous run's state; the state object is not modified (it is cloned). */
+  /** Starts from the previous run's state, taking it over: the scan changes it in place. */
   static start(detector: Detector, context: ScanContext, state: CarriedState): Scan {
-    const copy = JSON.parse(JSON.stringify(state)) as CarriedState;
-    return new Scan(detector, context, { state: copy, counters: zeroCounters(), touched: [], closed: [], suppressed: [] });
+    return new Scan(detector, context, { state, counters: zeroCounters(), touched: [], closed: [], suppressed: [] });
   }
 
+  /** Continues from a snapshot of `progress()`, taking it over (pass a fresh copy, e.g. just parsed). */
   static resume(detector: Detector, context: ScanContext, progress: ScanProgress): Scan {
-    return new Scan(detector, context, JSON.parse(JSON.stringify(progress)) as ScanProgress);
+    return new Scan(detector, context, progress);
   }
 
-  /** A consistent snapshot to heartbeat with the page cursor. */
+  /** A consistent snapshot to checkpoint with the page cursor. It is the scan's live state: serialize it before the next `add`. */
   progress(): ScanProgress {
     return {
       state: this.state,
@@ -116,6 +127,14 @@ export class Scan {
       closed: this.closed,
       suppressed: [...this.suppressed],
     };
+  }
+
+  private actor(id: string): ActorState {
+    const actors = this.state.actors;
+    if (hasOwn(actors, id)) return actors[id];
+    const created: ActorState = { hits: {} };
+    setOwn(actors, id, created);
+    return created;
   }
 
   add(event: AuditEventLike): void {
@@ -140,7 +159,7 @@ export class Scan {
     const { rules: compiled, actors, settings } = this.detector;
     const idHash = hash64(eventId(event) ?? fallbackEventId(ts, inner));
     const actor = actors.resolve(inner);
-    const actorState = (this.state.actors[actor.id] ??= { hits: {} });
+    const actorState = this.actor(actor.id);
     if (actor.name) actorState.name = actor.name;
 
     let isNew = false;
@@ -237,14 +256,7 @@ export class Scan {
   finish(): ScanResult {
     const { quietMs, latenessMs, horizonMs, settings, rules: compiled } = this.detector;
     const window = this.context.window;
-    const quietBefore = window.to - latenessMs - quietMs;
-    for (const [actor, actorState] of Object.entries(this.state.actors)) {
-      const incident = actorState.incident;
-      if (incident && incident.lastSeen < quietBefore) {
-        this.closed.push({ actor, ...(actorState.name ? { name: actorState.name } : {}), incident });
-        delete actorState.incident;
-      }
-    }
+    this.settleActors(window.to - latenessMs - quietMs, window.to - horizonMs, compiled.ruleIds);
 
     const actions: IncidentAction[] = [];
     const suppressed: SuppressedBurst[] = [];
@@ -274,41 +286,58 @@ export class Scan {
       if (settings.autoResolve && !incident.suppressed) actions.push({ kind: 'resolve', summary: describe(actor, name, incident) });
     }
     for (const actor of this.touched) {
-      const actorState = this.state.actors[actor];
+      const actorState = hasOwn(this.state.actors, actor) ? this.state.actors[actor] : undefined;
       if (actorState?.incident) notify(actor, actorState.name, actorState.incident);
     }
 
-    this.prune(window.to - horizonMs, new Set(compiled.rules.map((rule) => rule.id)));
     this.state.watermark = window.to;
     return { state: this.state, counters: this.counters, actions, suppressed };
   }
 
-  private prune(horizon: number, liveRules: Set<string>): void {
+  /**
+   * One pass over the actors, a run's fixed cost: ends the bursts quiet for their window by the end of this scan, drops
+   * hits older than the horizon or of rules no longer enabled, then the oldest hits beyond the total cap, and removes
+   * actors with nothing left to carry (the state would otherwise grow with distinct actors).
+   */
+  private settleActors(quietBefore: number, horizon: number, liveRules: ReadonlySet<string>): void {
+    const actors = this.state.actors;
     let total = 0;
-    for (const [actor, actorState] of Object.entries(this.state.actors)) {
-      for (const ruleId of Object.keys(actorState.hits)) {
-        const hits = actorState.hits[ruleId];
-        if (liveRules.has(ruleId)) dropBefore(hits, horizon);
-        if (!liveRules.has(ruleId) || hits.length === 0) delete actorState.hits[ruleId];
-        else total += hits.length;
+    for (const id of Object.keys(actors)) {
+      const actorState = actors[id];
+      const incident = actorState.incident;
+      if (incident && incident.lastSeen < quietBefore) {
+        this.closed.push({ actor: id, ...(actorState.name ? { name: actorState.name } : {}), incident });
+        delete actorState.incident;
       }
-      if (!actorState.incident && Object.keys(actorState.hits).length === 0) delete this.state.actors[actor];
+      const hits = actorState.hits;
+      let kept = 0;
+      for (const ruleId in hits) {
+        const ruleHits = hits[ruleId];
+        if (ruleHits.length > 0 && ruleHits[0][0] < horizon) dropBefore(ruleHits, horizon);
+        if (ruleHits.length === 0 || !liveRules.has(ruleId)) delete hits[ruleId];
+        else kept += ruleHits.length;
+      }
+      if (kept === 0 && !actorState.incident) delete actors[id];
+      total += kept;
     }
     const cap = this.detector.settings.limits.maxHitsTotal;
-    if (total <= cap) return;
+    if (total > cap) this.trimToCap(total, cap);
+  }
+
+  /** Keeps the newest `cap` hits across all actors. */
+  private trimToCap(total: number, cap: number): void {
+    const actors = this.state.actors;
     const times: number[] = [];
-    for (const actorState of Object.values(this.state.actors)) for (const hits of Object.values(actorState.hits)) for (const hit of hits) times.push(hit[0]);
+    for (const actorState of Object.values(actors)) for (const hits of Object.values(actorState.hits)) for (const hit of hits) times.push(hit[0]);
     times.sort((a, b) => a - b);
     const cutoff = times[total - cap];
-    for (const actorState of Object.values(this.state.actors)) {
+    for (const id of Object.keys(actors)) {
+      const actorState = actors[id];
       for (const ruleId of Object.keys(actorState.hits)) {
         dropBefore(actorState.hits[ruleId], cutoff);
         if (actorState.hits[ruleId].length === 0) delete actorState.hits[ruleId];
       }
-    }
-    // Actors left with nothing to carry must not stay in the state (it would grow with distinct actors).
-    for (const [actor, actorState] of Object.entries(this.state.actors)) {
-      if (!actorState.incident && Object.keys(actorState.hits).length === 0) delete this.state.actors[actor];
+      if (!actorState.incident && Object.keys(actorState.hits).length === 0) delete actors[id];
     }
   }
 }
