@@ -108,6 +108,7 @@ interface CoreResult {
   eventsPerS: number;
   classifyOnlyEventsPerS: number;
   oneScanEventsPerS: number;
+  readFieldsOnlyEventsPerS: number;
   matched: number;
   incidentActions: number;
 }
@@ -677,6 +678,7 @@ function summarize(report: Report): Record<string, unknown> {
     core_runs: core?.runs ?? null,
     core_classify_only_events_per_s: core ? round(core.classifyOnlyEventsPerS, 0) : null,
     core_one_scan_events_per_s: core ? round(core.oneScanEventsPerS, 0) : null,
+    core_read_fields_only_events_per_s: core ? round(core.readFieldsOnlyEventsPerS, 0) : null,
     core_incident_actions: core?.incidentActions ?? null,
     elastalert2_matches: elastalert?.matches ?? null,
     core_events_per_s_all: core?.msPerRep.map((ms) => round((core.events / ms) * 1000, 0)) ?? null,
@@ -721,6 +723,7 @@ function printTable(report: Report, json: Record<string, unknown>): void {
     row('audit-spike core (Scan per 5-min run)', `${fmtInt(core.eventsPerS)} ev/s`, `median of ${core.repetitions} after a warm-up; ${fmtInt(core.events)} events, ${core.runs} runs`);
     row('  the same events in one single scan', `${fmtInt(core.oneScanEventsPerS)} ev/s`, 'diagnosis: per-run costs paid once');
     row('  classification alone', `${fmtInt(core.classifyOnlyEventsPerS)} ev/s`, 'diagnosis: timestamp + rule match, no folding');
+    row('  reading three fields, no logic', `${fmtInt(core.readFieldsOnlyEventsPerS)} ev/s`, 'diagnosis: the floor (memory latency over a million object graphs)');
   }
   if (elastalert) {
     row(`ElastAlert2 ${elastalert.elastalert2_version} FrequencyRule`, `${fmtInt(elastalert.events_per_s)} ev/s`, `median of ${elastalert.repetitions}; ${fmtInt(elastalert.events_timed)} events${elastalert.subset ? ' (subset)' : ''}`);

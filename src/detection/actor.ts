@@ -1,4 +1,4 @@
-import { valueAt } from './event-fields';
+import { pathGetter, type Getter } from './event-fields';
 import { quoteQueryValue } from './query';
 import { compileMatch } from './rules';
 import type { ActorField } from './types';
@@ -13,12 +13,12 @@ export interface ResolvedActor {
 }
 
 interface CompiledField extends ActorField {
-  segments: string[];
+  read: Getter;
   applies: (inner: Record<string, unknown>) => boolean;
 }
 
-function textAt(inner: Record<string, unknown>, segments: string[]): string | undefined {
-  const raw = valueAt(inner, segments);
+function textAt(inner: Record<string, unknown>, read: Getter): string | undefined {
+  const raw = read(inner);
   if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
   const text = String(raw).trim();
   return text === '' ? undefined : text;
@@ -31,36 +31,36 @@ function textAt(inner: Record<string, unknown>, segments: string[]): string | un
  */
 export class ActorResolver {
   private readonly fields: CompiledField[];
-  private readonly nameFields: string[][];
-  private readonly emailFields: string[][];
+  private readonly nameFields: Getter[];
+  private readonly emailFields: Getter[];
 
   constructor(fields: ActorField[], nameFields: string[]) {
     this.fields = fields.map((field) => ({
       ...field,
-      segments: field.path.split('.'),
+      read: pathGetter(field.path.split('.')),
       applies: field.when && field.when.length > 0 ? compileMatch(field.when) : () => true,
     }));
-    this.nameFields = nameFields.map((path) => path.split('.'));
-    this.emailFields = this.fields.filter((field) => field.kind === 'email').map((field) => field.segments);
+    this.nameFields = nameFields.map((path) => pathGetter(path.split('.')));
+    this.emailFields = this.fields.filter((field) => field.kind === 'email').map((field) => field.read);
   }
 
   resolve(inner: Record<string, unknown>): ResolvedActor {
     let id = UNKNOWN_ACTOR;
     let byEmail = false;
     for (const field of this.fields) {
-      const text = textAt(inner, field.segments);
+      const text = textAt(inner, field.read);
       if (text === undefined || !field.applies(inner)) continue;
       id = field.prefix + (field.kind === 'email' ? text.toLowerCase() : text);
       byEmail = field.kind === 'email';
       break;
     }
-    for (const segments of this.nameFields) {
-      const name = textAt(inner, segments);
+    for (const read of this.nameFields) {
+      const name = textAt(inner, read);
       if (name !== undefined) return { id, name };
     }
     if (id !== UNKNOWN_ACTOR && !byEmail) {
-      for (const segments of this.emailFields) {
-        const email = textAt(inner, segments);
+      for (const read of this.emailFields) {
+        const email = textAt(inner, read);
         if (email !== undefined) return { id, name: email };
       }
     }

@@ -16,6 +16,22 @@ export function valueAt(root: Record<string, unknown>, segments: readonly string
   return current;
 }
 
+export type Getter = (root: Record<string, unknown>) => unknown;
+
+/**
+ * `valueAt` for one fixed path, compiled. Generated code (each segment a string literal, so no config text runs as
+ * code) gives every path its own property-access sites; one generic walk over all paths is megamorphic and slower.
+ */
+export function pathGetter(segments: readonly string[]): Getter {
+  const steps = segments.map((segment) => `if (v === null || typeof v !== 'object') return undefined; v = v[${JSON.stringify(segment)}];`);
+  try {
+    return new Function('root', `let v = root; ${steps.join(' ')} return v;`) as Getter;
+  } catch {
+    // Code generation disabled (--disallow-code-generation-from-strings): the generic walk.
+    return (root) => valueAt(root, segments);
+  }
+}
+
 /** Epoch ms of the event, accepting ISO strings, Date objects (the Datadog client deserializes to Date) and epoch ms; NaN when unusable. */
 export function eventTimestamp(event: AuditEventLike): number {
   const raw = event?.attributes?.timestamp;

@@ -1,5 +1,5 @@
 import { globMatcher } from './glob';
-import { scalarText, valueAt } from './event-fields';
+import { pathGetter, scalarText, type Getter } from './event-fields';
 import type { MatchClause, RuleSpec } from './types';
 
 interface CompiledCondition {
@@ -45,6 +45,7 @@ function conditionHolds(condition: CompiledCondition, value: PathText): boolean 
 /** Paths shared by every condition that reads them, so each is read and lower-cased once per event. */
 class PathTable {
   readonly segments: string[][] = [];
+  readonly getters: Getter[] = [];
   private readonly slots = new Map<string, number>();
 
   slot(path: string): number {
@@ -53,8 +54,27 @@ class PathTable {
       slot = this.segments.length;
       this.slots.set(path, slot);
       this.segments.push(path.split('.'));
+      this.getters.push(pathGetter(path.split('.')));
     }
     return slot;
+  }
+}
+
+/** Lower-cased texts of the values events repeat (actions, asset types…), so each is lower-cased once, not per event. */
+class LowerCaseCache {
+  private readonly lowered = new Map<string, string>();
+
+  constructor(private readonly capacity = 4096) {}
+
+  of(text: string): string {
+    let lowered = this.lowered.get(text);
+    if (lowered === undefined) {
+      // High-cardinality values (ids, emails) would grow the map without end: start over when full.
+      if (this.lowered.size >= this.capacity) this.lowered.clear();
+      lowered = text.toLowerCase();
+      this.lowered.set(text, lowered);
+    }
+    return lowered;
   }
 }
 
@@ -74,7 +94,7 @@ function compileConditions(clause: MatchClause, paths: PathTable): CompiledCondi
 export function compileMatch(clauses: MatchClause[]): (inner: Record<string, unknown>) => boolean {
   const paths = new PathTable();
   const compiled = clauses.map((clause) => compileConditions(clause, paths));
-  return (inner) => compiled.some((conditions) => conditions.every((c) => conditionHolds(c, textsOf(valueAt(inner, paths.segments[c.slot])))));
+  return (inner) => compiled.some((conditions) => conditions.every((c) => conditionHolds(c, textsOf(paths.getters[c.slot](inner)))));
 }
 
 /**
@@ -92,6 +112,7 @@ export class CompiledRules {
   private readonly feeds: number[][];
   private readonly readOnly: Set<string>;
   private readonly paths = new PathTable();
+  private readonly lowerCase = new LowerCaseCache();
   private readonly actionSlot: number;
   /** Per indexed path slot: lower-cased value → the clauses filed under it. */
   private readonly index: Array<{ slot: number; byValue: Map<string, CompiledClause[]> }> = [];
@@ -165,8 +186,8 @@ export class CompiledRules {
   private text(inner: Record<string, unknown>, slot: number): PathText {
     if (this.readAt[slot] === this.stamp) return this.texts[slot];
     this.readAt[slot] = this.stamp;
-    const segments = this.paths.segments[slot];
-    const value = textsOf(segments.length === 1 ? inner[segments[0]] : valueAt(inner, segments));
+    const raw = this.paths.getters[slot](inner);
+    const value = typeof raw === 'string' ? this.lowerCase.of(raw) : textsOf(raw);
     this.texts[slot] = value;
     return value;
   }
