@@ -75,6 +75,8 @@ const RATE_LIMIT_ATTEMPTS = 20;
 // heartbeats without it, and a retry reads the window again from its start (counting nothing twice, as it starts from
 // the run's input state).
 const MAX_SNAPSHOT_CHARS = 1_000_000;
+/** `[1795478400042,"0123456789abcdef"],`: a hit's share of a snapshot. */
+const MIN_CHARS_PER_MATCH = 36;
 
 /** Time between checkpoints in the activity: often enough that a crash re-reads little, rarely enough to cost nothing. */
 export const CHECKPOINT_EVERY_MS = 2_000;
@@ -200,9 +202,11 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
     if (now - lastCheckpointAt < hooks.checkpointEveryMs) continue;
     lastCheckpointAt = now;
     let snapshot: string | undefined;
+    // Each event matched so far is at least one hit of about 36 characters in the snapshot: past that, do not serialize
+    // the aggregate just to find it too large. Within one window it only grows, so once too large it stays so.
+    if (!snapshotsTooLarge && scan.matchedSoFar * MIN_CHARS_PER_MATCH > MAX_SNAPSHOT_CHARS) snapshotsTooLarge = true;
     if (!snapshotsTooLarge) {
       snapshot = JSON.stringify(scan.progress());
-      // Within one window the aggregate only grows, so once too large it stays too large.
       if (snapshot.length > MAX_SNAPSHOT_CHARS) snapshotsTooLarge = true;
     }
     lastBeat = snapshotsTooLarge ? { pages } : { pages, cursor, snapshot };

@@ -78,14 +78,6 @@ function fallbackEventId(ts: number, inner: Record<string, unknown>): string {
   return `synthetic:${parts.join('|')}`;
 }
 
-const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
-
-/** Sets an own property even for the key `__proto__` (an actor id comes from event data). */
-function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
-  else record[key] = value;
-}
-
 /**
  * Folds one window of audit events into the carried state, in any page order, and decides what to tell PagerDuty.
  * Pure: the same state and events give the same result, whether they come from Datadog, a file or a test.
@@ -102,6 +94,9 @@ export class Scan {
 
   private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
     this.state = progress.state;
+    // Actor ids come from event data: with no prototype, a plain lookup is enough even for ids such as "constructor"
+    // or "__proto__" (JSON and Temporal treat the object as before).
+    if (Object.getPrototypeOf(this.state.actors) !== null) Object.setPrototypeOf(this.state.actors, null);
     this.counters = progress.counters;
     this.touched = new Set(progress.touched);
     this.closed = progress.closed;
@@ -129,12 +124,16 @@ export class Scan {
     };
   }
 
+  /** Distinct events this scan has counted toward some rule (each holds at least one hit in the state). */
+  get matchedSoFar(): number {
+    return this.counters.matched;
+  }
+
   private actor(id: string): ActorState {
     const actors = this.state.actors;
-    if (hasOwn(actors, id)) return actors[id];
-    const created: ActorState = { hits: {} };
-    setOwn(actors, id, created);
-    return created;
+    const found = actors[id];
+    if (found !== undefined) return found;
+    return (actors[id] = { hits: {} });
   }
 
   add(event: AuditEventLike): void {
@@ -286,7 +285,7 @@ export class Scan {
       if (settings.autoResolve && !incident.suppressed) actions.push({ kind: 'resolve', summary: describe(actor, name, incident) });
     }
     for (const actor of this.touched) {
-      const actorState = hasOwn(this.state.actors, actor) ? this.state.actors[actor] : undefined;
+      const actorState = this.state.actors[actor];
       if (actorState?.incident) notify(actor, actorState.name, actorState.incident);
     }
 
@@ -327,9 +326,10 @@ export class Scan {
   /** Keeps the newest `cap` hits across all actors. */
   private trimToCap(total: number, cap: number): void {
     const actors = this.state.actors;
-    const times: number[] = [];
-    for (const actorState of Object.values(actors)) for (const hits of Object.values(actorState.hits)) for (const hit of hits) times.push(hit[0]);
-    times.sort((a, b) => a - b);
+    const times = new Float64Array(total);
+    let n = 0;
+    for (const actorState of Object.values(actors)) for (const hits of Object.values(actorState.hits)) for (const hit of hits) times[n++] = hit[0];
+    times.sort();
     const cutoff = times[total - cap];
     for (const id of Object.keys(actors)) {
       const actorState = actors[id];

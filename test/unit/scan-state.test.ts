@@ -59,3 +59,19 @@ describe('the state handed to the next run, as the object itself or through JSON
     expect(copied.maxHits).toBe(maxHits);
   });
 });
+
+describe('actor ids are data, not object keys with a meaning', () => {
+  test.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('a user whose id is "%s" is counted and paged like any other', (id) => {
+    const args = argsFrom('');
+    const detector = new Detector(args.detection, args.cadence.latenessMs);
+    const t = Date.parse('2026-11-24T10:00:00Z');
+    const window = { readFrom: t - 10 * MIN, from: t - 10 * MIN, to: t + 10 * MIN };
+    const scan = Scan.start(detector, { orgId: 'o', window, runAt: window.to, lateAfterMs: 60 * MIN }, emptyState(window.from));
+    for (const event of burst({ id }, ACTIONS.roleGrant, 3, t, 60_000)) scan.add(event);
+    const result = scan.finish();
+    expect(result.actions.map((a) => [a.kind, a.summary.actor, a.summary.counts])).toEqual([['trigger', id, { role_grant: 3 }]]);
+    const carried = JSON.parse(JSON.stringify(result.state)) as CarriedState;
+    expect(Object.keys(carried.actors)).toEqual([id]);
+    expect(Object.prototype.hasOwnProperty.call(carried.actors, id)).toBe(true);
+  });
+});
