@@ -328,16 +328,23 @@ export class Scan {
     const actors = this.state.actors;
     const times = new Float64Array(total);
     let n = 0;
-    for (const actorState of Object.values(actors)) for (const hits of Object.values(actorState.hits)) for (const hit of hits) times[n++] = hit[0];
+    for (const id in actors) {
+      const hits = actors[id].hits;
+      for (const ruleId in hits) for (const hit of hits[ruleId]) times[n++] = hit[0];
+    }
     times.sort();
     const cutoff = times[total - cap];
-    for (const id of Object.keys(actors)) {
+    for (const id in actors) {
       const actorState = actors[id];
-      for (const ruleId of Object.keys(actorState.hits)) {
-        dropBefore(actorState.hits[ruleId], cutoff);
-        if (actorState.hits[ruleId].length === 0) delete actorState.hits[ruleId];
+      const hits = actorState.hits;
+      let kept = 0;
+      for (const ruleId in hits) {
+        const ruleHits = hits[ruleId];
+        if (ruleHits[0][0] < cutoff) dropBefore(ruleHits, cutoff);
+        if (ruleHits.length === 0) delete hits[ruleId];
+        else kept += ruleHits.length;
       }
-      if (!actorState.incident && Object.keys(actorState.hits).length === 0) delete actors[id];
+      if (kept === 0 && !actorState.incident) delete actors[id];
     }
   }
 }

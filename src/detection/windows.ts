@@ -66,5 +66,8 @@ export function countSince(hits: Hit[], ts: number): number {
 
 export function dropBefore(hits: Hit[], ts: number): void {
   const cut = firstAtOrAfter(hits, ts);
-  if (cut > 0) hits.splice(0, cut);
+  if (cut === 0) return;
+  // In place, without splice's array of removed elements: this runs for most actors at the end of every run.
+  if (cut < hits.length) hits.copyWithin(0, cut);
+  hits.length -= cut;
 }
