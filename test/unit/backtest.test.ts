@@ -119,54 +119,41 @@ describe('against the Datadog simulator', () => {
     ]);
   });
 
-  test('Datadog failures are retried as the activity is, resuming from the last page read', async () => {
+  /** Twelve role grants read three per page; `fault` strikes once, after the second page. */
+  async function backtestWithFaultAfterPage2(fault: () => void) {
     const t = Date.parse('2026-11-24T10:00:00Z');
     sim.addEvents(burst({ email: 'a@example.com' }, ACTIONS.roleGrant, 12, t - 10 * MIN, 5 * MIN));
     const args = argsFor('datadog:\n  pageLimit: 3\n');
     const retries: string[] = [];
-    let failed = false;
+    let struck = false;
     const report = await runBacktest({
       args, fromMs: t, toMs: t, datadog: createDatadogAuditClient(args.datadog, env()),
       hooks: {
         sleep: instant,
         checkpointEveryMs: 0,
         pageRead: (pages) => {
-          if (pages === 2 && !failed) {
-            failed = true;
-            sim.failNext(503, 4);
+          if (pages === 2 && !struck) {
+            struck = true;
+            fault();
           }
         },
         retrying: (reason) => retries.push(reason),
       },
     });
-    expect(retries).toEqual([expect.stringContaining('Datadog audit events search failed 4 times')]);
     expect(report.incidents.map((i) => [i.actor, i.severity, i.counts.role_grant])).toEqual([['a@example.com', 'critical', 12]]);
+    return { report, retries };
+  }
+
+  test('Datadog failures are retried as the activity is, resuming from the last page read', async () => {
+    const { retries } = await backtestWithFaultAfterPage2(() => sim.failNext(503, 4));
+    expect(retries).toEqual([expect.stringContaining('Datadog audit events search failed 4 times')]);
     const afterFailure = sim.requests.filter((r) => r.status === 200);
     expect(afterFailure.filter((r) => !r.cursor)).toHaveLength(1);
   });
 
   test('an expired page cursor makes the retry read the window again, from a fresh copy of the state, counting nothing twice', async () => {
-    const t = Date.parse('2026-11-24T10:00:00Z');
-    sim.addEvents(burst({ email: 'a@example.com' }, ACTIONS.roleGrant, 12, t - 10 * MIN, 5 * MIN));
-    const args = argsFor('datadog:\n  pageLimit: 3\n');
-    const retries: string[] = [];
-    let expired = false;
-    const report = await runBacktest({
-      args, fromMs: t, toMs: t, datadog: createDatadogAuditClient(args.datadog, env()),
-      hooks: {
-        sleep: instant,
-        checkpointEveryMs: 0,
-        pageRead: (pages) => {
-          if (pages === 2 && !expired) {
-            expired = true;
-            sim.expireCursors();
-          }
-        },
-        retrying: (reason) => retries.push(reason),
-      },
-    });
+    const { report, retries } = await backtestWithFaultAfterPage2(() => sim.expireCursors());
     expect(retries).toEqual([expect.stringContaining('no longer accepts')]);
-    expect(report.incidents.map((i) => [i.actor, i.severity, i.counts.role_grant])).toEqual([['a@example.com', 'critical', 12]]);
     expect(report.counters).toMatchObject({ read: 12, matched: 12, duplicates: 0 });
     expect(sim.requests.filter((r) => r.status === 400)).toHaveLength(1);
     expect(sim.requests.filter((r) => r.status === 200 && !r.cursor)).toHaveLength(2);
