@@ -3,25 +3,15 @@ import type { AuditSpikeArgs } from './config/args-schema';
 import { Detector } from './detection/detector';
 import { lateAfterMs, planRun } from './detection/plan';
 import { zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from './detection/scan';
+import type { IncidentSummary } from './detection/summary';
+import type { IncidentRecord } from './workflows/run-result';
 import { emptyState, type CarriedState } from './detection/state';
 import { scanWindowWithRetries, type ScanRetryHooks } from './backtest-retry';
 import { toIncidentOutput, type IncidentOutput } from './dry-run';
 import { applyActions, type ReplayIncident } from './replay';
 
 /** What PagerDuty would have been told in one run. */
-export interface BacktestAction {
-  kind: IncidentAction['kind'];
-  actor: string;
-  severity: string;
-  rules: string[];
-  counts: Record<string, number>;
-  events: number;
-  firstSeen: string;
-  lastSeen: string;
-  dedupKey: string;
-  title: string;
-  late: boolean;
-}
+export interface BacktestAction extends IncidentRecord, Pick<IncidentSummary, 'title'> {}
 
 export interface BacktestRun {
   /** The run's scheduled time: a tick of the Schedule's interval. */

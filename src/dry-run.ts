@@ -4,18 +4,10 @@ import type { AuditSpikeArgs } from './config/args-schema';
 import { replay, timeOrder, type ReplayIncident } from './replay';
 import type { AuditEventLike } from './detection/types';
 import type { SuppressedBurst } from './detection/scan';
+import type { IncidentSummary } from './detection/summary';
 
 /** An incident as the dry run and the backtest print it: as PagerDuty would hold it once every run is done. */
-export interface IncidentOutput {
-  actor: string;
-  severity: string;
-  rules: string[];
-  counts: Record<string, number>;
-  firstSeen: string;
-  lastSeen: string;
-  dedupKey: string;
-  title: string;
-}
+export type IncidentOutput = Pick<IncidentSummary, 'actor' | 'severity' | 'rules' | 'counts' | 'firstSeen' | 'lastSeen' | 'dedupKey' | 'title'>;
 
 export interface DryRunOutput {
   /** Non-blank lines read, skipped ones included. */

@@ -1,18 +1,11 @@
 import type { ScanCounters, SuppressedBurst, IncidentAction } from '../detection/scan';
 import type { CarriedState } from '../detection/state';
-import type { Severity } from '../detection/types';
+import type { IncidentSummary } from '../detection/summary';
 
-export interface IncidentRecord {
+/** What a run reports of each incident it told PagerDuty about: the summary without its rendered text. */
+export interface IncidentRecord
+  extends Pick<IncidentSummary, 'actor' | 'severity' | 'rules' | 'counts' | 'events' | 'firstSeen' | 'lastSeen' | 'dedupKey' | 'late'> {
   kind: IncidentAction['kind'];
-  actor: string;
-  severity: Severity;
-  rules: string[];
-  counts: Record<string, number>;
-  events: number;
-  firstSeen: string;
-  lastSeen: string;
-  dedupKey: string;
-  late: boolean;
 }
 
 /** What a run returns: the next run's starting point (cursor and carried state) and a small report. Never raw events. */

@@ -7,7 +7,8 @@ import { scheduleTicks } from '../../src/backtest';
 import { applySchedule } from '../../src/schedule';
 import type { RunResult } from '../../src/workflows/run-result';
 import { ACTIONS, NOISE, auditEvent, burst, type AuditEventJson } from '../../sim/audit-events';
-import { startStack, type Stack } from '../support/stack';
+import { SERVICE_ACCOUNT_ACTOR_FIELDS } from '../support/settings';
+import { withStackAndWorker, type Stack } from '../support/stack';
 
 const MIN = 60_000;
 const INTERVAL = 5 * MIN;
@@ -52,11 +53,7 @@ function configYaml(stack: Stack, t1: number): string {
     'datadog:',
     `  baseUrl: ${stack.datadog.url}`,
     'detection:',
-    '  actorFields:',
-    '    - { path: usr.id, kind: service_account, when: { usr.email: "*@service.example.com" } }',
-    '    - { path: usr.email, kind: email }',
-    '    - { path: usr.id, kind: id }',
-    '    - { path: metadata.api_key.id, kind: api_key }',
+    ...SERVICE_ACCOUNT_ACTOR_FIELDS,
     '  rules:',
     '    - { id: any_sensitive, combine: ["*"], window: 10m, tiers: [{ count: 12, severity: error }] }',
     '  suppress:',
@@ -98,14 +95,7 @@ async function backfillAndWait(stack: Stack, scheduleId: string, from: number, t
 describe('backtest equals the live schedule on the same events', () => {
   let stack: Stack;
 
-  beforeAll(async () => {
-    stack = await startStack();
-    await stack.startWorker();
-  }, 120_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-  }, 60_000);
+  withStackAndWorker((started) => (stack = started));
 
   test('run by run, the backtest predicts exactly what the Schedule paged', async () => {
     const t2 = Math.floor(Date.now() / INTERVAL) * INTERVAL;

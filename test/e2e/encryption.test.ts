@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/config/errors';
 import { applySchedule } from '../../src/schedule';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { historyBytes } from '../support/history';
-import { startStack, triggerAndWait, type Stack } from '../support/stack';
+import { triggerAndWait, withStackAndWorker, type Stack } from '../support/stack';
 
 const MIN = 60_000;
 const key = randomBytes(32).toString('base64');
@@ -17,13 +17,7 @@ const env = { AUDIT_SPIKE_ENCRYPTION_KEY: key, AUDIT_SPIKE_ENCRYPTION_KEY_ID: 'k
 describe('payload encryption (on)', () => {
   let stack: Stack;
 
-  beforeAll(async () => {
-    stack = await startStack({ dataConverter: dataConverterFromEnv(env)! });
-    await stack.startWorker();
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-  }, 60_000);
+  withStackAndWorker((started) => (stack = started), { dataConverter: dataConverterFromEnv(env)! });
 
   test('actor emails and summaries are ciphertext in history; holders of the key read them; the codec endpoint decodes', async () => {
     const actor = { id: 'u-zed', email: 'zed.secret-admin@example.com' };

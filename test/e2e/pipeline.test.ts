@@ -1,7 +1,7 @@
 import { applySchedule } from '../../src/schedule';
 import { ACTIONS, NOISE, auditEvent, burst } from '../../sim/audit-events';
 import { historyBytes } from '../support/history';
-import { startStack, triggerAndWait, type Stack } from '../support/stack';
+import { triggerAndWait, withStackAndWorker, type Stack } from '../support/stack';
 
 const MIN = 60_000;
 const mallory = { id: 'u-bad', email: 'Mallory@Example.com', name: 'Mallory' };
@@ -15,14 +15,7 @@ describe('the whole pipeline on a real Temporal dev server', () => {
   let stack: Stack;
   const yaml = 'schedule:\n  ingestionDelay: 5s\n  lookback: 15m\n';
 
-  beforeAll(async () => {
-    stack = await startStack();
-    await stack.startWorker();
-  }, 120_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-  }, 60_000);
+  withStackAndWorker((started) => (stack = started));
 
   test('a quiet window opens no incident and ends quietly', async () => {
     const now = Date.now();

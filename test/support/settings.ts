@@ -5,3 +5,12 @@ import type { AuditSpikeArgs } from '../../src/config/args-schema';
 export function argsFrom(yaml = ''): AuditSpikeArgs {
   return parseConfigText(yaml, 'test config').args;
 }
+
+/** `detection.actorFields` YAML lines: service accounts by id (emails at service.example.com), people by email, then ids and API keys. */
+export const SERVICE_ACCOUNT_ACTOR_FIELDS = [
+  '  actorFields:',
+  '    - { path: usr.id, kind: service_account, when: { usr.email: "*@service.example.com" } }',
+  '    - { path: usr.email, kind: email }',
+  '    - { path: usr.id, kind: id }',
+  '    - { path: metadata.api_key.id, kind: api_key }',
+];

@@ -39,7 +39,28 @@ export const TEST_TEMPORAL_PORT = Number(process.env.AUDIT_SPIKE_TEST_TEMPORAL_P
 
 let runtimeInstalled = false;
 
-export async function startStack(options: { uiPort?: number; dataConverter?: DataConverter } = {}): Promise<Stack> {
+/**
+ * For the enclosing describe block: a stack with the product's worker started before its tests and stopped after;
+ * `started` receives it.
+ */
+export function withStackAndWorker(started: (stack: Stack) => void, options: StackOptions = {}): void {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(options);
+    await stack.startWorker();
+    started(stack);
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+}
+
+export interface StackOptions {
+  uiPort?: number;
+  dataConverter?: DataConverter;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (!runtimeInstalled) {
     // Workers' info lines would drown jest's output; warnings and errors still show.
     Runtime.install({ logger: new DefaultLogger((process.env.AUDIT_SPIKE_TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });

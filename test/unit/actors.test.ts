@@ -3,19 +3,11 @@ import { Detector } from '../../src/detection/detector';
 import { Scan, type ScanResult } from '../../src/detection/scan';
 import { emptyState } from '../../src/detection/state';
 import { ACTIONS, auditEvent, burst, type AuditEventJson } from '../../sim/audit-events';
-import { argsFrom } from '../support/settings';
+import { SERVICE_ACCOUNT_ACTOR_FIELDS, argsFrom } from '../support/settings';
 
 const T0 = Date.parse('2026-11-24T10:00:00.000Z');
 const MIN = 60_000;
-const SERVICE_ACCOUNTS = [
-  'detection:',
-  '  actorFields:',
-  '    - { path: usr.id, kind: service_account, when: { usr.email: "*@service.example.com" } }',
-  '    - { path: usr.email, kind: email }',
-  '    - { path: usr.id, kind: id }',
-  '    - { path: metadata.api_key.id, kind: api_key }',
-  '',
-].join('\n');
+const SERVICE_ACCOUNTS = ['detection:', ...SERVICE_ACCOUNT_ACTOR_FIELDS, ''].join('\n');
 
 function scan(events: AuditEventJson[], yaml = ''): ScanResult {
   const args = argsFrom(yaml);
