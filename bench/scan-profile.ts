@@ -6,6 +6,7 @@ import { Scan } from '../src/detection/scan';
 import { emptyState } from '../src/detection/state';
 import type { AuditEventLike } from '../src/detection/types';
 import { CHECKPOINT_EVERY_MS } from '../src/activities/scan-audit-events';
+import { hitCount } from '../src/detection/windows';
 import { nowMs } from './stats';
 import { busyRunEvents } from './synthetic';
 
@@ -55,7 +56,7 @@ function main(): void {
   let hits = 0;
   let emptyActors = 0;
   for (const actor of Object.values(result.state.actors)) {
-    const count = Object.values(actor.hits).reduce((sum, list) => sum + list.length, 0);
+    const count = Object.values(actor.hits).reduce((sum, list) => sum + hitCount(list), 0);
     hits += count;
     if (count === 0 && !actor.incident) emptyActors++;
   }

@@ -5,7 +5,7 @@ import { DatadogTargetSchema, DetectionSettingsSchema, describeIssues } from '..
 import { Detector } from '../detection/detector';
 import { auditQueryFor } from '../detection/query';
 import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../detection/scan';
-import { isCarriedState, type CarriedState } from '../detection/state';
+import { isCarriedState, type StoredState } from '../detection/state';
 import type { DatadogAuditClient } from './datadog-client';
 import { needsAttention, passing } from './failures';
 
@@ -17,7 +17,7 @@ export const ScanInputSchema = z.object({
   window: z.object({ readFrom: z.number(), from: z.number(), to: z.number() }).refine((w) => w.readFrom <= w.from && w.from < w.to, 'window must satisfy readFrom <= from < to'),
   runAt: z.number(),
   lateAfterMs: z.number(),
-  state: z.unknown().refine(isCarriedState, 'state must be a carried state (v: 1)'),
+  state: z.unknown().refine(isCarriedState, 'state must be a carried state (v: 1 or 2)'),
 });
 export type ScanInput = z.infer<typeof ScanInputSchema>;
 
@@ -48,7 +48,7 @@ export interface WindowScanRequest {
   runAt: number;
   lateAfterMs: number;
   /** The state to start from; the scan takes it over and changes it in place (see `Scan.start`). */
-  state: CarriedState;
+  state: StoredState;
 }
 
 /**
@@ -75,8 +75,8 @@ const RATE_LIMIT_ATTEMPTS = 20;
 // heartbeats without it, and a retry reads the window again from its start (counting nothing twice, as it starts from
 // the run's input state).
 const MAX_SNAPSHOT_CHARS = 1_000_000;
-/** `[1795478400042,"0123456789abcdef"],`: a hit's share of a snapshot. */
-const MIN_CHARS_PER_MATCH = 36;
+/** `1795478400042,1234567890123456,` is a hit's share of a snapshot (31 characters); 24 keeps the estimate low. */
+const MIN_CHARS_PER_MATCH = 24;
 
 /** Time between checkpoints in the activity: often enough that a crash re-reads little, rarely enough to cost nothing. */
 export const CHECKPOINT_EVERY_MS = 2_000;
@@ -193,7 +193,12 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
       throw passing('DatadogCursorExpired', `Datadog no longer accepts this window's page cursor (${error.message}); the retry reads the window again from its start`);
     }
     const cursor = page.meta?.page?.after;
-    if (cursor) next = fetchPage(cursor, lastBeat);
+    if (cursor) {
+      next = fetchPage(cursor, lastBeat);
+      // The client builds and sends the request in promise continuations: without a turn of the event loop here it
+      // would not leave until the page below is folded, and Datadog's time to answer would add to ours, not overlap it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     for (const event of page.data ?? []) scan.add(event as Parameters<Scan['add']>[0]);
     pages++;
     hooks.pageRead?.(pages);
@@ -202,7 +207,7 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
     if (now - lastCheckpointAt < hooks.checkpointEveryMs) continue;
     lastCheckpointAt = now;
     let snapshot: string | undefined;
-    // Each event matched so far is at least one hit of about 36 characters in the snapshot: past that, do not serialize
+    // Each event matched so far is at least one hit of about 31 characters in the snapshot: past that, do not serialize
     // the aggregate just to find it too large. Within one window it only grows, so once too large it stays so.
     if (!snapshotsTooLarge && scan.matchedSoFar * MIN_CHARS_PER_MATCH > MAX_SNAPSHOT_CHARS) snapshotsTooLarge = true;
     if (!snapshotsTooLarge) {

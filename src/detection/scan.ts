@@ -1,12 +1,13 @@
 import { UNKNOWN_ACTOR } from './actor';
 import type { Detector } from './detector';
 import { eventId, eventTimestamp, innerAttributes, scalarText, valueAt } from './event-fields';
-import { hash64 } from './hash';
-import type { ActorState, CarriedState, IncidentState } from './state';
+import { eventIdHash, hash64 } from './hash';
+import { upgradeState, type ActorState, type CarriedState, type IncidentState, type StoredState } from './state';
 import { summarize, type IncidentSummary } from './summary';
 import { suppressionReason } from './suppression';
 import { higherSeverity, severityRank, type AuditEventLike, type Severity } from './types';
-import { busiestSpanContaining, countSince, dropBefore, insertHit, tierFor } from './windows';
+import { nthSmallest } from './select';
+import { busiestSpanContaining, countSince, dropBefore, dropOldest, hitCount, insertHit, tierFor, type Hits } from './windows';
 
 /** The span one scan reads: [readFrom, to). Events in [readFrom, from) were read before and are re-read for late arrivals. */
 export interface ScanWindow {
@@ -40,7 +41,7 @@ export interface ClosedIncident {
 
 /** Everything a scan needs to continue after a crash: small, JSON, and a consistent snapshot. */
 export interface ScanProgress {
-  state: CarriedState;
+  state: StoredState;
   counters: ScanCounters;
   touched: string[];
   closed: ClosedIncident[];
@@ -93,7 +94,7 @@ export class Scan {
   private readonly suppressed: Set<string>;
 
   private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
-    this.state = progress.state;
+    this.state = upgradeState(progress.state);
     // Actor ids come from event data: with no prototype, a plain lookup is enough even for ids such as "constructor"
     // or "__proto__" (JSON and Temporal treat the object as before).
     if (Object.getPrototypeOf(this.state.actors) !== null) Object.setPrototypeOf(this.state.actors, null);
@@ -104,7 +105,7 @@ export class Scan {
   }
 
   /** Starts from the previous run's state, taking it over: the scan changes it in place. */
-  static start(detector: Detector, context: ScanContext, state: CarriedState): Scan {
+  static start(detector: Detector, context: ScanContext, state: StoredState): Scan {
     return new Scan(detector, context, { state, counters: zeroCounters(), touched: [], closed: [], suppressed: [] });
   }
 
@@ -114,7 +115,7 @@ export class Scan {
   }
 
   /** A consistent snapshot to checkpoint with the page cursor. It is the scan's live state: serialize it before the next `add`. */
-  progress(): ScanProgress {
+  progress(): ScanProgress & { state: CarriedState } {
     return {
       state: this.state,
       counters: this.counters,
@@ -156,7 +157,7 @@ export class Scan {
 
   private fold(event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
     const { rules: compiled, actors, settings } = this.detector;
-    const idHash = hash64(eventId(event) ?? fallbackEventId(ts, inner));
+    const idHash = eventIdHash(eventId(event) ?? fallbackEventId(ts, inner));
     const actor = actors.resolve(inner);
     const actorState = this.actor(actor.id);
     if (actor.name) actorState.name = actor.name;
@@ -166,7 +167,8 @@ export class Scan {
       const ruleId = compiled.rules[index].id;
       const hits = (actorState.hits[ruleId] ??= []);
       if (insertHit(hits, ts, idHash)) isNew = true;
-      if (hits.length > settings.limits.maxHitsPerRule * 1.25) hits.splice(0, hits.length - settings.limits.maxHitsPerRule);
+      const count = hitCount(hits);
+      if (count > settings.limits.maxHitsPerRule * 1.25) dropOldest(hits, count - settings.limits.maxHitsPerRule);
     }
     if (!isNew) {
       this.counters.duplicates++;
@@ -218,7 +220,7 @@ export class Scan {
 
   private open(actor: string, actorState: ActorState, start: number, ts: number, severity: Severity, rules: string[]): IncidentState {
     const counts: Record<string, number> = {};
-    const distinct = new Set<string>();
+    const distinct = new Set<number>();
     let lastSeen = ts;
     let firstSeen = start;
     // Each rule's own window ending at the crossing event belongs to the burst, even for rules that crossed later or
@@ -229,10 +231,10 @@ export class Scan {
       const count = countSince(hits, Math.min(start, ts - windowMs + 1));
       if (count === 0) continue;
       counts[ruleId] = count;
-      for (let i = hits.length - count; i < hits.length; i++) {
-        distinct.add(hits[i][1]);
-        lastSeen = Math.max(lastSeen, hits[i][0]);
-        firstSeen = Math.min(firstSeen, hits[i][0]);
+      for (let i = hits.length - 2 * count; i < hits.length; i += 2) {
+        distinct.add(hits[i + 1]);
+        lastSeen = Math.max(lastSeen, hits[i]);
+        firstSeen = Math.min(firstSeen, hits[i]);
       }
     }
     const { orgId, runAt, lateAfterMs } = this.context;
@@ -309,12 +311,16 @@ export class Scan {
         delete actorState.incident;
       }
       const hits = actorState.hits;
+      if (!actorState.incident && !holdsHitsSince(hits, horizon)) {
+        delete actors[id];
+        continue;
+      }
       let kept = 0;
       for (const ruleId in hits) {
         const ruleHits = hits[ruleId];
-        if (ruleHits.length > 0 && ruleHits[0][0] < horizon) dropBefore(ruleHits, horizon);
+        if (ruleHits.length > 0 && ruleHits[0] < horizon) dropBefore(ruleHits, horizon);
         if (ruleHits.length === 0 || !liveRules.has(ruleId)) delete hits[ruleId];
-        else kept += ruleHits.length;
+        else kept += hitCount(ruleHits);
       }
       if (kept === 0 && !actorState.incident) delete actors[id];
       total += kept;
@@ -330,21 +336,34 @@ export class Scan {
     let n = 0;
     for (const id in actors) {
       const hits = actors[id].hits;
-      for (const ruleId in hits) for (const hit of hits[ruleId]) times[n++] = hit[0];
+      for (const ruleId in hits) {
+        const ruleHits = hits[ruleId];
+        for (let i = 0; i < ruleHits.length; i += 2) times[n++] = ruleHits[i];
+      }
     }
-    times.sort();
-    const cutoff = times[total - cap];
+    const cutoff = nthSmallest(times, total - cap);
     for (const id in actors) {
       const actorState = actors[id];
       const hits = actorState.hits;
-      let kept = 0;
+      if (!actorState.incident && !holdsHitsSince(hits, cutoff)) {
+        // Most actors of a busy window end here: one delete instead of one per rule.
+        delete actors[id];
+        continue;
+      }
       for (const ruleId in hits) {
         const ruleHits = hits[ruleId];
-        if (ruleHits[0][0] < cutoff) dropBefore(ruleHits, cutoff);
+        if (ruleHits[0] < cutoff) dropBefore(ruleHits, cutoff);
         if (ruleHits.length === 0) delete hits[ruleId];
-        else kept += ruleHits.length;
       }
-      if (kept === 0 && !actorState.incident) delete actors[id];
     }
   }
+}
+
+/** Whether any rule holds a hit at or after ts (each rule's hits are in time order: the last is the newest). */
+function holdsHitsSince(hits: Record<string, Hits>, ts: number): boolean {
+  for (const ruleId in hits) {
+    const ruleHits = hits[ruleId];
+    if (ruleHits.length > 0 && ruleHits[ruleHits.length - 2] >= ts) return true;
+  }
+  return false;
 }

@@ -1,32 +1,49 @@
 import type { Severity, Tier } from './types';
 
-/** A matched event as kept in the carried state: [epoch ms, hash of the event id]. */
-export type Hit = [number, string];
+/**
+ * One actor's matched events for one rule, in time order, flattened as `[ts0, id0, ts1, id1, …]`: epoch ms and the
+ * 52-bit hash of the event id (`eventIdHash`). A flat array of numbers is one object per actor and rule instead of two
+ * per event, so a burst of hundreds of thousands of events folds without feeding the garbage collector.
+ */
+export type Hits = number[];
 
-function firstAtOrAfter(hits: Hit[], ts: number): number {
+/** How many events `hits` holds. */
+export function hitCount(hits: Hits): number {
+  return hits.length >> 1;
+}
+
+/** The timestamp of the i-th event. */
+export function hitTime(hits: Hits, i: number): number {
+  return hits[i << 1];
+}
+
+/** The id hash of the i-th event. */
+export function hitId(hits: Hits, i: number): number {
+  return hits[(i << 1) + 1];
+}
+
+/** Index (in events) of the first hit at or after ts. */
+function firstAtOrAfter(hits: Hits, ts: number): number {
   let lo = 0;
-  let hi = hits.length;
+  let hi = hits.length >> 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (hits[mid][0] < ts) lo = mid + 1;
+    if (hits[mid << 1] < ts) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
 /** Inserts in timestamp order. Returns false, and changes nothing, when the same event is already there. */
-export function insertHit(hits: Hit[], ts: number, idHash: string): boolean {
-  const last = hits.length - 1;
-  if (last < 0 || hits[last][0] < ts) {
-    hits.push([ts, idHash]);
+export function insertHit(hits: Hits, ts: number, id: number): boolean {
+  const n = hits.length;
+  if (n === 0 || hits[n - 2] < ts) {
+    hits.push(ts, id);
     return true;
   }
-  let index = firstAtOrAfter(hits, ts);
-  for (let i = index; i < hits.length && hits[i][0] === ts; i++) {
-    if (hits[i][1] === idHash) return false;
-    index = i + 1;
-  }
-  hits.splice(index, 0, [ts, idHash]);
+  let index = firstAtOrAfter(hits, ts) << 1;
+  for (; index < n && hits[index] === ts; index += 2) if (hits[index + 1] === id) return false;
+  hits.splice(index, 0, ts, id);
   return true;
 }
 
@@ -40,15 +57,16 @@ export interface WindowCount {
  * The largest number of hits in any span [s, s + windowMs) that contains `ts` (a hit's own time).
  * Appends (ts is the newest hit) take the fast path: the best span is the one ending at ts.
  */
-export function busiestSpanContaining(hits: Hit[], ts: number, windowMs: number): WindowCount {
+export function busiestSpanContaining(hits: Hits, ts: number, windowMs: number): WindowCount {
+  const count = hits.length >> 1;
   const firstCandidate = firstAtOrAfter(hits, ts - windowMs + 1);
-  if (hits[hits.length - 1][0] === ts) {
-    return { count: hits.length - firstCandidate, start: hits[firstCandidate][0] };
+  if (hits[hits.length - 2] === ts) {
+    return { count: count - firstCandidate, start: hits[firstCandidate << 1] };
   }
   let best: WindowCount = { count: 0, start: ts };
-  for (let i = firstCandidate; i < hits.length && hits[i][0] <= ts; i++) {
-    const end = firstAtOrAfter(hits, hits[i][0] + windowMs);
-    if (end - i > best.count) best = { count: end - i, start: hits[i][0] };
+  for (let i = firstCandidate; i < count && hits[i << 1] <= ts; i++) {
+    const end = firstAtOrAfter(hits, hits[i << 1] + windowMs);
+    if (end - i > best.count) best = { count: end - i, start: hits[i << 1] };
   }
   return best;
 }
@@ -60,14 +78,18 @@ export function tierFor(tiers: Tier[], count: number): Severity | undefined {
   return reached;
 }
 
-export function countSince(hits: Hit[], ts: number): number {
-  return hits.length - firstAtOrAfter(hits, ts);
+export function countSince(hits: Hits, ts: number): number {
+  return (hits.length >> 1) - firstAtOrAfter(hits, ts);
 }
 
-export function dropBefore(hits: Hit[], ts: number): void {
-  const cut = firstAtOrAfter(hits, ts);
-  if (cut === 0) return;
-  // In place, without splice's array of removed elements: this runs for most actors at the end of every run.
+export function dropBefore(hits: Hits, ts: number): void {
+  dropOldest(hits, firstAtOrAfter(hits, ts));
+}
+
+/** Removes the `count` oldest hits, in place: this runs for most actors at the end of every run. */
+export function dropOldest(hits: Hits, count: number): void {
+  if (count <= 0) return;
+  const cut = count << 1;
   if (cut < hits.length) hits.copyWithin(0, cut);
-  hits.length -= cut;
+  hits.length = Math.max(0, hits.length - cut);
 }

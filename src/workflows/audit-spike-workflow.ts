@@ -4,7 +4,7 @@ import type { AuditSpikeActivities } from '../activities';
 import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
 import { lateAfterMs, planRun } from '../detection/plan';
 import { zeroCounters, type ScanCounters, type SuppressedBurst } from '../detection/scan';
-import { emptyState, isCarriedState, type CarriedState } from '../detection/state';
+import { emptyState, isCarriedState, type StoredState } from '../detection/state';
 import { formatDuration } from '../detection/duration';
 import { isRunResult, type IncidentRecord, type RunResult } from './run-result';
 
@@ -106,7 +106,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
 
   const scheduledAt = scheduledTime();
   const plan = planRun(hasPrevious ? previous.cursor : undefined, scheduledAt, args.cadence);
-  let state: CarriedState = hasPrevious ? previous.state : emptyState(plan.chunks[0]?.from ?? plan.to);
+  let state: StoredState = hasPrevious ? previous.state : emptyState(plan.chunks[0]?.from ?? plan.to);
   const counts = { ...zeroCounters(), pages: 0 };
   const incidents: IncidentRecord[] = [];
   const suppressed: SuppressedBurst[] = [];

@@ -1,5 +1,5 @@
 import type { ScanCounters, SuppressedBurst, IncidentAction } from '../detection/scan';
-import type { CarriedState } from '../detection/state';
+import type { StoredState } from '../detection/state';
 import type { IncidentSummary } from '../detection/summary';
 
 /** What a run reports of each incident it told PagerDuty about: the summary without its rendered text. */
@@ -27,7 +27,8 @@ export interface RunResult {
   suppressed: SuppressedBurst[];
   /** One line a person can read in the Temporal UI. */
   report: string;
-  state: CarriedState;
+  /** As this version returns it; a result from an earlier version may hold an earlier version's state. */
+  state: StoredState;
 }
 
 export function isRunResult(value: unknown, orgId: string): value is RunResult {

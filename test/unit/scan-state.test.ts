@@ -4,6 +4,7 @@ import { Scan, type IncidentAction } from '../../src/detection/scan';
 import { emptyState, type CarriedState } from '../../src/detection/state';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { sampleDay } from '../../sim/sample-day';
+import { hitCount } from '../../src/detection/windows';
 import { argsFrom } from '../support/settings';
 
 const MIN = 60_000;
@@ -35,7 +36,7 @@ function runDay(yaml: string, prepare: (state: CarriedState) => CarriedState) {
     const result = scan.finish();
     actions.push(...result.actions);
     sizes.push(Object.keys(result.state.actors).length);
-    hits.push(Object.values(result.state.actors).reduce((n, a) => n + Object.values(a.hits).reduce((m, h) => m + h.length, 0), 0));
+    hits.push(Object.values(result.state.actors).reduce((n, a) => n + Object.values(a.hits).reduce((m, h) => m + hitCount(h), 0), 0));
     state = result.state;
   }
   return { actions, finalState: JSON.parse(JSON.stringify(state)) as CarriedState, sizes, maxHits: Math.max(...hits) };
