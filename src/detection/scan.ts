@@ -160,7 +160,8 @@ export class Scan {
     const idHash = eventIdHash(eventId(event) ?? fallbackEventId(ts, inner));
     const actor = actors.resolve(inner);
     const actorState = this.actor(actor.id);
-    if (actor.name) actorState.name = actor.name;
+    // Most events repeat the name already kept: comparing is cheaper than storing the event's own copy in a long-lived object.
+    if (actor.name && actorState.name !== actor.name) actorState.name = actor.name;
 
     let isNew = false;
     for (const index of matched) {
@@ -302,7 +303,11 @@ export class Scan {
    */
   private settleActors(quietBefore: number, horizon: number, liveRules: ReadonlySet<string>): void {
     const actors = this.state.actors;
-    let total = 0;
+    const cap = this.detector.settings.limits.maxHitsTotal;
+    // What the hit cap needs, gathered in this pass so that it never walks the whole record again: the actors kept
+    // and the time of every hit they keep.
+    const keptIds: string[] = [];
+    const keptTimes: number[] = [];
     for (const id of Object.keys(actors)) {
       const actorState = actors[id];
       const incident = actorState.incident;
@@ -319,30 +324,24 @@ export class Scan {
       for (const ruleId in hits) {
         const ruleHits = hits[ruleId];
         if (ruleHits.length > 0 && ruleHits[0] < horizon) dropBefore(ruleHits, horizon);
-        if (ruleHits.length === 0 || !liveRules.has(ruleId)) delete hits[ruleId];
-        else kept += hitCount(ruleHits);
+        if (ruleHits.length === 0 || !liveRules.has(ruleId)) {
+          delete hits[ruleId];
+          continue;
+        }
+        kept += hitCount(ruleHits);
+        for (let i = 0; i < ruleHits.length; i += 2) keptTimes.push(ruleHits[i]);
       }
       if (kept === 0 && !actorState.incident) delete actors[id];
-      total += kept;
+      else keptIds.push(id);
     }
-    const cap = this.detector.settings.limits.maxHitsTotal;
-    if (total > cap) this.trimToCap(total, cap);
+    if (keptTimes.length > cap) this.trimToCap(keptIds, Float64Array.from(keptTimes), cap);
   }
 
-  /** Keeps the newest `cap` hits across all actors. */
-  private trimToCap(total: number, cap: number): void {
+  /** Keeps the newest `cap` of `times` (the times of all hits of the actors `ids`, the only actors with hits). */
+  private trimToCap(ids: string[], times: Float64Array, cap: number): void {
     const actors = this.state.actors;
-    const times = new Float64Array(total);
-    let n = 0;
-    for (const id in actors) {
-      const hits = actors[id].hits;
-      for (const ruleId in hits) {
-        const ruleHits = hits[ruleId];
-        for (let i = 0; i < ruleHits.length; i += 2) times[n++] = ruleHits[i];
-      }
-    }
-    const cutoff = nthSmallest(times, total - cap);
-    for (const id in actors) {
+    const cutoff = nthSmallest(times, times.length - cap);
+    for (const id of ids) {
       const actorState = actors[id];
       const hits = actorState.hits;
       if (!actorState.incident && !holdsHitsSince(hits, cutoff)) {

@@ -144,6 +144,19 @@ describe('against the Datadog simulator', () => {
     return { report, retries };
   }
 
+  test('the next page is requested before the current one is folded, so Datadog answers while the scan works', async () => {
+    const t = Date.parse('2026-11-24T10:00:00Z');
+    sim.addEvents(burst({ email: 'a@example.com' }, ACTIONS.roleGrant, 12, t - 10 * MIN, 5 * MIN));
+    const args = argsFor('datadog:\n  pageLimit: 3\n');
+    const datadog = createDatadogAuditClient(args.datadog, env());
+    const sentWhenFolded: Array<[number, number]> = [];
+    await runBacktest({ args, fromMs: t, toMs: t, datadog, hooks: { sleep: instant, pageRead: (pages) => sentWhenFolded.push([pages, datadog.http.requests]) } });
+    const pages = sentWhenFolded.length;
+    expect(pages).toBeGreaterThanOrEqual(4);
+    // Every page but the last had its successor's request already sent when its events were folded.
+    expect(sentWhenFolded).toEqual(sentWhenFolded.map(([page]) => [page, page < pages ? page + 1 : page]));
+  });
+
   test('Datadog failures are retried as the activity is, resuming from the last page read', async () => {
     const { retries } = await backtestWithFaultAfterPage2(() => sim.failNext(503, 4));
     expect(retries).toEqual([expect.stringContaining('Datadog audit events search failed 4 times')]);
