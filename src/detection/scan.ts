@@ -92,6 +92,8 @@ export class Scan {
   private readonly touched: Set<string>;
   private readonly closed: ClosedIncident[];
   private readonly suppressed: Set<string>;
+  /** Scratch for settleActors: the rules of one actor to drop. */
+  private readonly droppedRules: string[] = [];
 
   private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
     this.state = upgradeState(progress.state);
@@ -308,31 +310,36 @@ export class Scan {
     // and the time of every hit they keep.
     const keptIds: string[] = [];
     const keptTimes: number[] = [];
-    for (const id of Object.keys(actors)) {
+    const dropped = this.droppedRules;
+    // One walk over each actor's rules (this pass is most of a quiet run's cost): rules to drop are noted, and only
+    // deleted once the actor is known to stay; an actor with nothing left goes with one delete.
+    for (const id in actors) {
       const actorState = actors[id];
-      const incident = actorState.incident;
-      if (incident && incident.lastSeen < quietBefore) {
+      let incident = actorState.incident;
+      if (incident !== undefined && incident.lastSeen < quietBefore) {
         this.closed.push({ actor: id, ...(actorState.name ? { name: actorState.name } : {}), incident });
         delete actorState.incident;
+        incident = undefined;
       }
       const hits = actorState.hits;
-      if (!actorState.incident && !holdsHitsSince(hits, horizon)) {
+      const timesBefore = keptTimes.length;
+      let droppedCount = 0;
+      for (const ruleId in hits) {
+        const ruleHits = hits[ruleId];
+        const n = ruleHits.length;
+        if (n === 0 || ruleHits[n - 2] < horizon || !liveRules.has(ruleId)) {
+          dropped[droppedCount++] = ruleId;
+          continue;
+        }
+        if (ruleHits[0] < horizon) dropBefore(ruleHits, horizon);
+        for (let i = 0; i < ruleHits.length; i += 2) keptTimes.push(ruleHits[i]);
+      }
+      if (keptTimes.length === timesBefore && incident === undefined) {
         delete actors[id];
         continue;
       }
-      let kept = 0;
-      for (const ruleId in hits) {
-        const ruleHits = hits[ruleId];
-        if (ruleHits.length > 0 && ruleHits[0] < horizon) dropBefore(ruleHits, horizon);
-        if (ruleHits.length === 0 || !liveRules.has(ruleId)) {
-          delete hits[ruleId];
-          continue;
-        }
-        kept += hitCount(ruleHits);
-        for (let i = 0; i < ruleHits.length; i += 2) keptTimes.push(ruleHits[i]);
-      }
-      if (kept === 0 && !actorState.incident) delete actors[id];
-      else keptIds.push(id);
+      for (let i = 0; i < droppedCount; i++) delete hits[dropped[i]];
+      keptIds.push(id);
     }
     if (keptTimes.length > cap) this.trimToCap(keptIds, Float64Array.from(keptTimes), cap);
   }

@@ -49,8 +49,25 @@ export function unknownPlaceholders(template: string): string[] {
   return [...template.matchAll(ANY_PLACEHOLDER)].map((m) => m[1].trim()).filter((name) => !known.has(name));
 }
 
+/** Templates split once into `[text, name, text, name, …, text]`: a run can render thousands of summaries. */
+const splitTemplates = new Map<string, string[]>();
+
+function splitTemplate(template: string): string[] {
+  let parts = splitTemplates.get(template);
+  if (parts === undefined) {
+    // Templates come from configuration, so there are few; the bound only guards against misuse.
+    if (splitTemplates.size >= 64) splitTemplates.clear();
+    parts = template.split(PLACEHOLDER);
+    splitTemplates.set(template, parts);
+  }
+  return parts;
+}
+
 export function renderTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(PLACEHOLDER, (_, name: string) => values[name] ?? '');
+  const parts = splitTemplate(template);
+  let text = parts[0];
+  for (let i = 1; i < parts.length; i += 2) text += (values[parts[i]] ?? '') + parts[i + 1];
+  return text;
 }
 
 /** A Datadog Audit Trail query that shows this actor's events. */

@@ -236,6 +236,32 @@ describe('carried state stays bounded', () => {
     expect(later.state.actors['mallory@example.com']).toBeUndefined();
   });
 
+  test('the end of a run drops expired hits and rules no longer enabled, and keeps an open burst whose hits are gone', () => {
+    // Mallory: 2 role grants (no page) and 1 API key; Bob: a monitor deletion (pages at once, an open incident).
+    const events = [
+      ...burst(mallory, ACTIONS.roleGrant, 2, T0 + 6 * MIN, MIN),
+      auditEvent(T0 + 8 * MIN, mallory, ACTIONS.apiKeyCreate),
+      auditEvent(T0, bob, ACTIONS.monitorDelete),
+    ];
+    const first = scanOnce(events, { from: T0, to: T0 + 10 * MIN });
+    expect(Object.keys(first.state.actors['mallory@example.com'].hits).sort()).toEqual(['api_key_create', 'role_grant']);
+    expect(first.state.actors['bob@example.com'].incident).toBeDefined();
+
+    // 5 minutes later, role_grant disabled: Mallory keeps only her API key (her role grants are recent, but the rule is
+    // gone), Bob his burst (quiet for less than its window) although his one hit has left the horizon.
+    const yaml = 'detection:\n  rules:\n    - { id: role_grant, enabled: false }\n';
+    const next = scanOnce([], { yaml, from: T0 + 10 * MIN, to: T0 + 15 * MIN, state: first.state });
+    expect(Object.keys(next.state.actors).sort()).toEqual(['bob@example.com', 'mallory@example.com']);
+    expect(Object.keys(next.state.actors['mallory@example.com'].hits)).toEqual(['api_key_create']);
+    expect(hitCount(next.state.actors['mallory@example.com'].hits.api_key_create)).toBe(1);
+    expect(next.state.actors['bob@example.com'].hits).toEqual({});
+    expect(next.state.actors['bob@example.com'].incident).toBeDefined();
+
+    // Once every hit is past the horizon and the burst has been quiet for its window, nobody is carried.
+    const last = scanOnce([], { yaml, from: T0 + 15 * MIN, to: T0 + 40 * MIN, state: next.state });
+    expect(last.state.actors).toEqual({});
+  });
+
   test('state size does not grow with noise', () => {
     const noise = Array.from({ length: 20_000 }, (_, i) => auditEvent(T0 + (i % 300) * 1000, { email: `u${i % 500}@example.com` }, NOISE[i % NOISE.length]));
     const result = scanOnce(noise, { from: T0, to: T0 + 5 * MIN });

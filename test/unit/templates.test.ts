@@ -64,3 +64,15 @@ test('unknown placeholders are found in any spelling; known ones render, with sp
   expect(unknownPlaceholders('{{actor}} {{ Actor }} {{actor.name}} {{}} {{count}}')).toEqual(['Actor', 'actor.name', '', 'count']);
   expect(renderTemplate('{{ actor }}/{{severity}}', { actor: 'a', severity: 'error' })).toBe('a/error');
 });
+
+test('rendering keeps every literal part: placeholders at either end, adjacent, repeated, or none at all', () => {
+  const values = { actor: 'a', severity: 'error', events: '3' };
+  expect(renderTemplate('{{actor}}', values)).toBe('a');
+  expect(renderTemplate('{{actor}}{{severity}}', values)).toBe('aerror');
+  expect(renderTemplate('x {{events}} y {{events}} z', values)).toBe('x 3 y 3 z');
+  expect(renderTemplate('no placeholders', values)).toBe('no placeholders');
+  expect(renderTemplate('', values)).toBe('');
+  expect(renderTemplate('[{{ late }}]', values)).toBe('[]');
+  // The same template again (now split and cached) renders the new values.
+  expect(renderTemplate('{{actor}}', { actor: 'b' })).toBe('b');
+});
