@@ -1,13 +1,10 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { v2 } from '@datadog/datadog-api-client';
 import { parseConfigText } from '../src/config/load';
 import { Detector } from '../src/detection/detector';
 import { eventTimestamp, innerAttributes } from '../src/detection/event-fields';
 import { lateAfterMs } from '../src/detection/plan';
 import { Scan } from '../src/detection/scan';
 import { emptyState, type CarriedState } from '../src/detection/state';
-import type { AuditEventLike } from '../src/detection/types';
+import { loadCoreEvents } from './core-events';
 import { median, nowMs } from './stats';
 
 /**
@@ -35,16 +32,6 @@ interface RepResult {
   read: number;
 }
 
-async function load(path: string): Promise<AuditEventLike[]> {
-  const events: AuditEventLike[] = [];
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (!line) continue;
-    events.push(v2.ObjectSerializer.deserialize(JSON.parse(line), 'AuditLogsEvent', '') as AuditEventLike);
-  }
-  return events;
-}
-
 async function main(): Promise<void> {
   const [path, repsText] = process.argv.slice(2);
   const repetitions = Number(repsText ?? 5);
@@ -53,7 +40,7 @@ async function main(): Promise<void> {
   const detector = new Detector(detection, cadence.latenessMs);
 
   const loadStart = nowMs();
-  const events = await load(path);
+  const events = await loadCoreEvents(path);
   const loadMs = nowMs() - loadStart;
   const sample = events[0] as { attributes?: { timestamp?: unknown } };
   const timestampType = sample.attributes?.timestamp?.constructor?.name ?? typeof sample.attributes?.timestamp;
