@@ -92,8 +92,6 @@ export class Scan {
   private readonly touched: Set<string>;
   private readonly closed: ClosedIncident[];
   private readonly suppressed: Set<string>;
-  /** Scratch for settleActors: the rules of one actor to drop. */
-  private readonly droppedRules: string[] = [];
 
   private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
     this.state = upgradeState(progress.state);
@@ -310,9 +308,10 @@ export class Scan {
     // and the time of every hit they keep.
     const keptIds: string[] = [];
     const keptTimes: number[] = [];
-    const dropped = this.droppedRules;
-    // One walk over each actor's rules (this pass is most of a quiet run's cost): rules to drop are noted, and only
-    // deleted once the actor is known to stay; an actor with nothing left goes with one delete.
+    // The rules of the current actor to drop (reused from actor to actor).
+    const dropped: string[] = [];
+    // One walk over each actor's rules (this pass visits every carried actor at the end of every run): rules to drop
+    // are noted, and only deleted once the actor is known to stay; an actor with nothing left goes with one delete.
     for (const id in actors) {
       const actorState = actors[id];
       let incident = actorState.incident;
