@@ -3,7 +3,7 @@
 const path = require('node:path');
 const fs = require('node:fs');
 
-const cli = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
+const cli = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 if (!fs.existsSync(cli)) {
   console.error('audit-spike is not built yet: run `npm install` (or `npm run build`) in ' + path.join(__dirname, '..'));
   process.exit(2);

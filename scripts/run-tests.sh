@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `npm test`: build, type-check, make sure the Temporal CLI is there, run jest (extra arguments go to jest), then print
+# `npm test`: build, type-check, refuse import cycles (dependency-cruiser), make sure the Temporal CLI is there, run jest (extra arguments go to jest), then print
 # the fault suite's summary line when it ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rm -f test-results/faults-summary.json
-npm run build --silent && npm run typecheck --silent && bash scripts/setup-temporal.sh --quiet >/dev/null && bash scripts/setup-browser.sh --quiet >/dev/null || exit 1
+npm run build --silent && npm run typecheck --silent && npm run lint:deps --silent && bash scripts/setup-temporal.sh --quiet >/dev/null && bash scripts/setup-browser.sh --quiet >/dev/null || exit 1
 npx jest --runInBand "$@"
 status=$?
 if [ -f test-results/faults-summary.json ] || [ "${FAULTS_REQUIRED:-0}" = 1 ]; then

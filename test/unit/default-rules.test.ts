@@ -1,5 +1,5 @@
 import { DEFAULT_RULES } from '../../src/config/default-rules';
-import { replay, timeOrder, type ReplayReport } from '../../src/replay';
+import { replay, timeOrder, type ReplayReport } from '../../src/replay/engine';
 import { ACTIONS, burst, type ActionSpec, type AuditEventJson } from '../../sim/audit-events';
 import { argsFrom } from '../support/settings';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load';
 import { RULE_TEST_START } from '../../src/config/rule-tests-schema';
-import { runRuleTests } from '../../src/rules-test';
+import { runRuleTests } from '../../src/replay/rules-test';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'bin', 'audit-spike.js');

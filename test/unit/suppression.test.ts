@@ -1,4 +1,4 @@
-import { dryRunEvents } from '../../src/dry-run';
+import { dryRunEvents } from '../../src/replay/dry-run';
 import { suppressionReason } from '../../src/detection/suppression';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { argsFrom } from '../support/settings';

@@ -1,6 +1,6 @@
-import { dryRunEvents } from '../../src/dry-run';
+import { dryRunEvents } from '../../src/replay/dry-run';
 import { DEFAULT_TEMPLATES, TEMPLATE_PLACEHOLDERS, renderTemplate, unknownPlaceholders } from '../../src/detection/summary';
-import { replay, timeOrder } from '../../src/replay';
+import { replay, timeOrder } from '../../src/replay/engine';
 import { Detector } from '../../src/detection/detector';
 import { Scan } from '../../src/detection/scan';
 import { emptyState } from '../../src/detection/state';

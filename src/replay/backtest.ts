@@ -1,14 +1,14 @@
-import type { DatadogAuditClient } from './activities/datadog-client';
-import type { AuditSpikeArgs } from './config/args-schema';
-import { Detector } from './detection/detector';
-import { lateAfterMs, planRun } from './detection/plan';
-import { zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from './detection/scan';
-import type { IncidentSummary } from './detection/summary';
-import type { IncidentRecord } from './workflows/run-result';
-import { emptyState, type CarriedState } from './detection/state';
+import type { DatadogAuditClient } from '../activities/datadog-client';
+import type { AuditSpikeArgs } from '../config/args-schema';
+import { Detector } from '../detection/detector';
+import { lateAfterMs, planRun } from '../detection/plan';
+import { zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from '../detection/scan';
+import type { IncidentSummary } from '../detection/summary';
+import type { IncidentRecord } from '../workflows/run-result';
+import { emptyState, type CarriedState } from '../detection/state';
 import { scanWindowWithRetries, type ScanRetryHooks } from './backtest-retry';
-import { toIncidentOutput, type IncidentOutput } from './dry-run';
-import { applyActions, type ReplayIncident } from './replay';
+import { toIncidentOutput, type IncidentOutput, type ReplayIncident } from './incidents';
+import { applyActions } from './engine';
 
 /** What PagerDuty would have been told in one run. */
 export interface BacktestAction extends IncidentRecord, Pick<IncidentSummary, 'title'> {}

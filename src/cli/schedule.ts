@@ -1,10 +1,10 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { UsageError, parseFlags } from './cli';
-import { ConfigError } from './config/errors';
-import { loadFleet } from './config/fleet';
-import { connectClient, describeSchedule, reconcileSchedules } from './schedule';
+import { ConfigError } from '../config/errors';
+import { loadFleet } from '../config/fleet';
+import { connectClient, describeSchedule, reconcileSchedules } from '../schedule';
+import { UsageError, parseFlags, type CliCommand } from './flags';
 
-export const SCHEDULE_COMMANDS = ['apply', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
+const SCHEDULE_COMMANDS = ['apply', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
 
 function parseTime(flag: string, value: string | undefined): Date {
   const date = value === undefined ? new Date(Number.NaN) : new Date(/^\d+$/.test(value) ? Number(value) : value);
@@ -12,8 +12,34 @@ function parseTime(flag: string, value: string | undefined): Date {
   return date;
 }
 
+const HELP = `Usage: audit-spike schedule ${SCHEDULE_COMMANDS.join('|')} [--config FILE] [--org NAME] [options]
+
+The same operations as \`temporal schedule …\`, on the Schedule the config names (schedule.id; one per org).
+Temporal settings come from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables or a profile.
+
+Subcommands:
+  apply       create or update every org's Schedule in place; delete Schedules of orgs no longer in the config
+  describe    state, next runs and recent runs
+  pause       pause (--note TEXT)
+  unpause     unpause (--note TEXT)
+  trigger     start one run now (overlap: skip)
+  backfill    run the schedule over a past range (--from T1 --to T2, ISO 8601)
+  delete      delete the Schedule
+
+Flags:
+  --config FILE        YAML or JSON config (default: the built-in defaults)
+  --org NAME           act on this org's Schedule only (apply: nothing is deleted)
+  --schedule-id ID     act on this Schedule id instead of the config's
+  --note TEXT          pause/unpause note (default: "paused with audit-spike schedule pause")
+  --from T1, --to T2   backfill range
+  --no-prune           apply: keep Schedules of orgs no longer in the config (default: off)
+
+Example:
+  audit-spike schedule apply --config audit-spike.yaml
+  audit-spike schedule backfill --from 2026-11-24T10:00:00Z --to 2026-11-24T12:00:00Z`;
+
 /** `audit-spike schedule …`: the same operations as `temporal schedule …`, named by the config's schedule id. */
-export async function runScheduleCommand(args: string[]): Promise<number> {
+async function runScheduleCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (!SCHEDULE_COMMANDS.includes(sub as (typeof SCHEDULE_COMMANDS)[number])) {
     throw new UsageError(`usage: audit-spike schedule ${SCHEDULE_COMMANDS.join('|')} [--config FILE]`);
@@ -93,3 +119,10 @@ export async function runScheduleCommand(args: string[]): Promise<number> {
     await client.connection.close();
   }
 }
+
+export const scheduleCommand: CliCommand = {
+  name: 'schedule',
+  summary: `${SCHEDULE_COMMANDS.join('|')} the Schedule(s) the config names`,
+  help: HELP,
+  run: runScheduleCommand,
+};

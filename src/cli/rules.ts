@@ -1,11 +1,27 @@
-import { UsageError, configForOrg, parseFlags } from './cli';
-import { loadFleet } from './config/fleet';
-import { formatRuleTestResults, runRuleTests } from './rules-test';
+import { loadFleet } from '../config/fleet';
+import { formatRuleTestResults, runRuleTests } from '../replay/rules-test';
+import { UsageError, configForOrg, parseFlags, type CliCommand } from './flags';
 
 const RULES_USAGE = 'usage: audit-spike rules test [--config FILE] [--org NAME] [--rule ID] [--json]';
 
+const HELP = `Usage: audit-spike rules test [--config FILE] [--org NAME] [--rule ID] [--json]
+
+Runs the example events written beside the rules (tests: under a rule) through the real detection core and says,
+for each, whether it paged as expected. Every org's catalog is tested unless --org picks one.
+
+Flags:
+  --config FILE    YAML or JSON config (default: the built-in defaults and their tests)
+  --org NAME       test only this org's catalog
+  --rule ID        test only this rule
+  --json           one JSON object on stdout: {passed, failed, results} (default: off)
+
+Exit status: 0 when every test passed, 1 when one failed, 2 on bad arguments or configuration.
+
+Example:
+  audit-spike rules test --config audit-spike.yaml --rule role_grant`;
+
 /** `audit-spike rules test`: every rule's example events, through the real detection core; exit 1 when one fails. */
-export async function runRulesCommand(argv: string[]): Promise<number> {
+async function runRulesCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'test') throw new UsageError(sub === undefined ? RULES_USAGE : `unknown rules command "${sub}"; ${RULES_USAGE}`);
   const { values } = parseFlags(rest, { config: { type: 'string' }, org: { type: 'string' }, rule: { type: 'string' }, json: { type: 'boolean' } });
@@ -28,3 +44,10 @@ export async function runRulesCommand(argv: string[]): Promise<number> {
   }
   return failed ? 1 : 0;
 }
+
+export const rulesCommand: CliCommand = {
+  name: 'rules',
+  summary: 'run the example events written beside the rules: audit-spike rules test',
+  help: HELP,
+  run: runRulesCommand,
+};

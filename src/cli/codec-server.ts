@@ -1,9 +1,22 @@
-import { parseFlags, UsageError } from './cli';
-import { codecFromEnv } from './codec/data-converter';
-import { startCodecServer } from './codec/codec-server';
+import { startCodecServer } from '../codec/codec-server';
+import { codecFromEnv } from '../codec/data-converter';
+import { UsageError, parseFlags, type CliCommand } from './flags';
+
+const HELP = `Usage: audit-spike codec-server [--port 8888] [--host 127.0.0.1] [--origin URL ...]
+
+Temporal's remote codec endpoint (POST /encode, /decode) so the web UI can show encrypted payloads. The key comes
+from AUDIT_SPIKE_ENCRYPTION_KEY (the workers' key); AUDIT_SPIKE_CODEC_TOKEN, when set, is required as a bearer token.
+
+Flags:
+  --port N       port to listen on (default: 8888)
+  --host HOST    address to bind (default: 127.0.0.1)
+  --origin URL   web UI origin allowed by CORS, repeatable (default: http://localhost:8233 and http://127.0.0.1:8233)
+
+Example:
+  AUDIT_SPIKE_ENCRYPTION_KEY=... audit-spike codec-server --port 8888`;
 
 /** `audit-spike codec-server`: Temporal's remote codec endpoint for the web UI, with the key from the environment. */
-export async function runCodecServerCommand(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+async function runCodecServerCommand(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const { values } = parseFlags(args, {
     port: { type: 'string', default: '8888' },
     host: { type: 'string', default: '127.0.0.1' },
@@ -22,3 +35,10 @@ export async function runCodecServerCommand(args: string[], env: Record<string, 
   await server.stop();
   return 0;
 }
+
+export const codecServerCommand: CliCommand = {
+  name: 'codec-server',
+  summary: 'decrypt payloads for the web UI (AUDIT_SPIKE_ENCRYPTION_KEY)',
+  help: HELP,
+  run: (args) => runCodecServerCommand(args),
+};

@@ -1,13 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { AuditSpikeArgs } from './config/args-schema';
-import { replay, timeOrder, type ReplayIncident } from './replay';
-import type { AuditEventLike } from './detection/types';
-import type { SuppressedBurst } from './detection/scan';
-import type { IncidentSummary } from './detection/summary';
-
-/** An incident as the dry run and the backtest print it: as PagerDuty would hold it once every run is done. */
-export type IncidentOutput = Pick<IncidentSummary, 'actor' | 'severity' | 'rules' | 'counts' | 'firstSeen' | 'lastSeen' | 'dedupKey' | 'title'>;
+import type { AuditSpikeArgs } from '../config/args-schema';
+import type { SuppressedBurst } from '../detection/scan';
+import type { AuditEventLike } from '../detection/types';
+import { replay, timeOrder } from './engine';
+import { formatIncidents, toIncidentOutput, type IncidentOutput } from './incidents';
 
 export interface DryRunOutput {
   /** Non-blank lines read, skipped ones included. */
@@ -20,13 +17,6 @@ export interface DryRunOutput {
   sensitiveEvents: number;
   /** Of those, events with no user, service account or API key, grouped under the actor "unknown". */
   unknownActorEvents: number;
-}
-
-/** Incidents in the order they began, in the printed shape. */
-export function toIncidentOutput(incidents: ReplayIncident[]): IncidentOutput[] {
-  return [...incidents]
-    .sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.actor.localeCompare(b.actor))
-    .map(({ actor, severity, rules, counts, firstSeen, lastSeen, dedupKey, title }) => ({ actor, severity, rules, counts, firstSeen, lastSeen, dedupKey, title }));
 }
 
 /** Reads one audit event per line; blank lines are ignored, lines that are not a JSON object are counted as skipped. */
@@ -60,18 +50,6 @@ export function dryRunEvents(events: AuditEventLike[], badLines: number, args: A
     sensitiveEvents: report.counters.matched,
     unknownActorEvents: report.counters.unknownActor,
   };
-}
-
-export function formatIncidents(incidents: IncidentOutput[], suppressed: SuppressedBurst[]): string[] {
-  const lines: string[] = [];
-  if (incidents.length === 0) lines.push('Quiet: nothing would have been paged.');
-  for (const incident of incidents) {
-    lines.push(`PAGE ${incident.severity.toUpperCase()} ${incident.actor}  ${incident.firstSeen} → ${incident.lastSeen}`);
-    lines.push(`     ${Object.entries(incident.counts).map(([rule, count]) => `${rule}=${count}`).join(', ')}  (crossed: ${incident.rules.join(', ')})`);
-    lines.push(`     ${incident.title}`);
-  }
-  for (const s of suppressed) lines.push(`SUPPRESSED ${s.actor} (${s.severity}, ${s.events} events, ${s.firstSeen} → ${s.lastSeen}): ${s.reason}`);
-  return lines;
 }
 
 export function formatDryRun(output: DryRunOutput): string {

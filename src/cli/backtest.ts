@@ -1,14 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { createDatadogAuditClient } from './activities/datadog-client';
-import type { Environment } from './activities/secrets';
-import { runBacktest, scheduleTicks } from './backtest';
+import { createDatadogAuditClient } from '../activities/datadog-client';
+import type { Environment } from '../activities/secrets';
+import type { DatadogTarget } from '../config/args-schema';
+import { ConfigError } from '../config/errors';
+import { formatDuration } from '../detection/duration';
+import { runBacktest, scheduleTicks } from '../replay/backtest';
+import { ProgressBar } from '../replay/backtest-progress';
+import { formatBacktest } from '../replay/backtest-report';
 import { parseBacktestFlags } from './backtest-flags';
-import { ProgressBar } from './backtest-progress';
-import { formatBacktest } from './backtest-report';
-import { UsageError, configForOrg, parseFlags } from './cli';
-import type { DatadogTarget } from './config/args-schema';
-import { ConfigError } from './config/errors';
-import { formatDuration } from './detection/duration';
+import { UsageError, configForOrg, parseFlags, type CliCommand } from './flags';
 
 /** At 5-minute runs this is about half a year, past Datadog's default audit retention (90 days). */
 const MAX_RUNS = 50_000;
@@ -26,8 +26,27 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** `audit-spike backtest --from T1 [--to T2] [--config FILE] [--org NAME] [--json]`: what the Schedule would have paged, run by run. */
-export async function runBacktestCommand(argv: string[], env: Environment = process.env): Promise<number> {
+const HELP = `Usage: audit-spike backtest --from T1 [--to T2] [--config FILE] [--org NAME] [--json]
+
+Reads your Datadog Audit Trail over a past range, run by run as the Schedule would (same windows, same carried
+state), and prints what it would have paged. Pages nothing. The Datadog keys come from the variables the config
+names (datadog.apiKeyEnv, datadog.appKeyEnv; default DD_API_KEY, DD_APP_KEY); they are never printed.
+
+Flags:
+  --from T1        start of the range (required)
+  --to T2          end of the range (default: now)
+  --config FILE    YAML or JSON config (default: the built-in defaults)
+  --org NAME       the org to read, when the config watches several (orgs:)
+  --json           one JSON object on stdout instead of the readable report (default: off)
+
+Times: 2026-11-24T10:00:00Z, 2026-11-24 (UTC midnight), epoch milliseconds, now, now-24h.
+Exit status: 0 when it ran, 1 when Datadog failed it, 2 on bad arguments or configuration.
+
+Example:
+  audit-spike backtest --from now-24h --config audit-spike.yaml`;
+
+/** `audit-spike backtest`: what the Schedule would have paged over a past range, run by run. */
+async function runBacktestCommand(argv: string[], env: Environment = process.env): Promise<number> {
   const { values } = parseFlags(argv, { from: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' }, org: { type: 'string' }, json: { type: 'boolean' } });
   const { org, ...timing } = values;
   const flags = parseBacktestFlags(timing, Date.now());
@@ -75,3 +94,10 @@ export async function runBacktestCommand(argv: string[], env: Environment = proc
     throw error;
   }
 }
+
+export const backtestCommand: CliCommand = {
+  name: 'backtest',
+  summary: 'read Datadog over a past range as the schedule would, page nothing',
+  help: HELP,
+  run: (args) => runBacktestCommand(args),
+};

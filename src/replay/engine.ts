@@ -1,20 +1,15 @@
-import type { AuditSpikeArgs } from './config/args-schema';
-import { Detector } from './detection/detector';
-import { eventTimestamp, innerAttributes } from './detection/event-fields';
-import { lateAfterMs, planRun } from './detection/plan';
-import { Scan, zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from './detection/scan';
-import { emptyState, type CarriedState } from './detection/state';
-import type { AuditEventLike } from './detection/types';
-import type { IncidentOutput } from './dry-run';
+import type { AuditSpikeArgs } from '../config/args-schema';
+import { Detector } from '../detection/detector';
+import { eventTimestamp, innerAttributes } from '../detection/event-fields';
+import { lateAfterMs, planRun } from '../detection/plan';
+import { Scan, zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from '../detection/scan';
+import { emptyState, type CarriedState } from '../detection/state';
+import type { AuditEventLike } from '../detection/types';
+import type { ReplayIncident } from './incidents';
 
 export interface TimedEvent {
   ts: number;
   event: AuditEventLike;
-}
-
-export interface ReplayIncident extends IncidentOutput {
-  late: boolean;
-  resolved: boolean;
 }
 
 export interface ReplayReport {

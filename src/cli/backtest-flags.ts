@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './detection/duration';
+import { parseDuration } from '../detection/duration';
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 const ALLOWED_TIMES = 'an ISO 8601 time with a zone such as 2026-11-24T10:00:00Z, a date such as 2026-11-24 (UTC midnight), epoch milliseconds, now, or now-<duration> such as now-24h';

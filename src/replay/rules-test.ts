@@ -1,10 +1,11 @@
-import type { AuditSpikeArgs } from './config/args-schema';
-import type { ResolvedConfig } from './config/resolve';
-import type { RuleTest } from './config/rule-tests-schema';
-import { Detector } from './detection/detector';
-import { innerAttributes } from './detection/event-fields';
-import { severityRank, type Severity } from './detection/types';
-import { replay, timeOrder, type ReplayIncident } from './replay';
+import type { AuditSpikeArgs } from '../config/args-schema';
+import type { ResolvedConfig } from '../config/resolve';
+import type { RuleTest } from '../config/rule-tests-schema';
+import { Detector } from '../detection/detector';
+import { innerAttributes } from '../detection/event-fields';
+import { severityRank, type Severity } from '../detection/types';
+import { replay, timeOrder } from './engine';
+import type { ReplayIncident } from './incidents';
 
 export interface RuleTestResult {
   org: string;

@@ -1,6 +1,6 @@
 import type { BacktestAction, BacktestReport, BacktestRun } from './backtest';
-import { formatDuration } from './detection/duration';
-import { formatIncidents } from './dry-run';
+import { formatDuration } from '../detection/duration';
+import { formatIncidents } from './incidents';
 
 const VERB: Record<BacktestAction['kind'], string> = { trigger: 'PAGE', update: 'UPDATE', resolve: 'RESOLVE' };
 

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { DatadogAuditClient } from './activities/datadog-client';
-import { CHECKPOINT_EVERY_MS, scanWindowPages, type ScanHeartbeat, type ScanOutput, type WindowScanRequest } from './activities/scan-audit-events';
-import type { Detector } from './detection/detector';
+import type { DatadogAuditClient } from '../activities/datadog-client';
+import { CHECKPOINT_EVERY_MS, scanWindowPages, type ScanHeartbeat, type ScanOutput, type WindowScanRequest } from '../activities/scan-audit-events';
+import type { Detector } from '../detection/detector';
 
 /** The workflow's retry policy for the scan activity (2s, doubling, at most 2 minutes apart); a backtest gives up sooner. */
 export const SCAN_RETRY = { initialMs: 2_000, coefficient: 2, maximumMs: 120_000, attempts: 6 };

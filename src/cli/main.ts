@@ -1,0 +1,85 @@
+import { ConfigError } from '../config/errors';
+import { UsageError, wantsHelp, type CliCommand } from './flags';
+
+/** Each subcommand's module, loaded only when it is used (the worker and the dev stack pull in a lot). */
+const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  'dry-run': async () => (await import('./dry-run')).dryRunCommand,
+  backtest: async () => (await import('./backtest')).backtestCommand,
+  rules: async () => (await import('./rules')).rulesCommand,
+  config: async () => (await import('./config')).configCommand,
+  worker: async () => (await import('./worker')).workerCommand,
+  schedule: async () => (await import('./schedule')).scheduleCommand,
+  'codec-server': async () => (await import('./codec-server')).codecServerCommand,
+  dev: async () => (await import('./dev')).devCommand,
+};
+
+const USAGE = `audit-spike: page the security on-call when one Datadog actor bursts through sensitive admin actions.
+
+Usage:
+  audit-spike dry-run --events FILE.jsonl [--config FILE] [--json]   replay a sample as the schedule would, page nothing
+  audit-spike backtest --from T1 [--to T2] [--config FILE] [--json]  read Datadog over a past range as the schedule would, page nothing
+  audit-spike rules test [--config FILE] [--rule ID] [--json]         run the example events written beside the rules
+  audit-spike config check FILE                                       validate a config file (every org in it)
+  audit-spike worker                                                  run a worker (Temporal settings from TEMPORAL_* / profiles)
+  audit-spike schedule apply|describe|pause|unpause|trigger|backfill|delete [--config FILE] [options]
+  audit-spike codec-server [--port 8888] [--origin URL]               decrypt payloads for the web UI (AUDIT_SPIKE_ENCRYPTION_KEY)
+  audit-spike dev                                                     the local stack (same as npm start)
+  audit-spike help COMMAND                                            a command's flags, defaults and an example (or COMMAND --help)
+
+Times (T1, T2): 2026-11-24T10:00:00Z, 2026-11-24, epoch milliseconds, now, now-24h.
+A config watching several orgs (orgs:) needs --org NAME for dry-run and backtest; rules test runs every org's tests.
+Exit status: 0 done, 1 failed while running (or a rule test failed), 2 bad arguments or configuration (reason on stderr).`;
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+}
+
+async function help(args: string[]): Promise<number> {
+  const [name] = args;
+  if (name === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw unknownCommand(name);
+  process.stdout.write(`${(await load()).help}\n`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  let command: CliCommand | undefined;
+  try {
+    if (name === undefined) {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    if (name === 'help' || name === '--help' || name === '-h') return await help(rest);
+    const load = COMMANDS[name];
+    if (!load) throw unknownCommand(name);
+    command = await load();
+    if (wantsHelp(rest)) {
+      process.stdout.write(`${command.help}\n`);
+      return 0;
+    }
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`audit-spike: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      const pointer = command ? `audit-spike ${command.name} --help` : 'audit-spike --help';
+      process.stderr.write(`audit-spike${command ? ` ${command.name}` : ''}: ${error.message}\nRun \`${pointer}\` for its flags and an example.\n`);
+      return 2;
+    }
+    process.stderr.write(`audit-spike: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
