@@ -1,10 +1,14 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { z } from 'zod';
 
-interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
-}
+/** Temporal's remote codec body: payloads with base64 metadata values and data. */
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const CodecRequestSchema = z.object({
+  payloads: z.array(z.object({ metadata: z.record(z.string(), Base64).optional(), data: Base64.optional() })),
+});
+type JsonPayload = z.infer<typeof CodecRequestSchema>['payloads'][number];
 
 const fromJson = ({ metadata, data }: JsonPayload): Payload => ({
   metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')])),
@@ -16,14 +20,45 @@ const toJson = ({ metadata, data }: Payload): JsonPayload => ({
   data: Buffer.from(data ?? []).toString('base64'),
 });
 
+/** A run result with its carried state is well under 1 MiB; 4 MiB leaves room for a page of the workflow list. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 export interface CodecServerOptions {
   codec: PayloadCodec;
   port: number;
   host?: string;
   /** Browser origins allowed to call it (the Temporal web UI), e.g. http://localhost:8233. */
   origins: string[];
-  /** When set, requests must carry `Authorization: Bearer <token>` (the UI can forward the user's token). */
+  /** When set, requests must carry `Authorization: Bearer <token>`. */
   token?: string;
+  /**
+   * Refuse requests without an `Authorization` header: the web UI forwards the signed-in user's access token when its
+   * codec setting "pass access token" is on, so only people signed in to the UI reach the decrypted payloads.
+   */
+  requireAuthorization?: boolean;
+  /** Bodies larger than this get 413 without being read further (default 4 MiB). */
+  maxBodyBytes?: number;
+}
+
+/** Compares secrets in time that does not depend on where they first differ (digests make the lengths equal). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -42,6 +77,11 @@ export async function startCodecServer(options: CodecServerOptions): Promise<{ s
   return { server, url: `http://${host}:${port}`, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+function authorized(options: CodecServerOptions, header: string | undefined): boolean {
+  if (options.token !== undefined) return header !== undefined && sameSecret(header, `Bearer ${options.token}`);
+  return !options.requireAuthorization || (header !== undefined && header.trim() !== '');
+}
+
 async function handle(options: CodecServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const origin = req.headers.origin;
   if (origin && options.origins.includes(origin)) {
@@ -51,22 +91,35 @@ async function handle(options: CodecServerOptions, req: IncomingMessage, res: Se
     res.setHeader('Access-Control-Allow-Headers', 'Content-Type, X-Namespace, Authorization');
   }
   const reply = (status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
+    res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}) });
     res.end(JSON.stringify(body));
   };
   if (req.method === 'OPTIONS') return void res.writeHead(204).end();
   const route = req.url?.split('?')[0];
   if (req.method !== 'POST' || (route !== '/encode' && route !== '/decode')) return reply(404, { message: 'POST /encode or /decode' });
-  if (options.token && req.headers.authorization !== `Bearer ${options.token}`) return reply(401, { message: 'a valid bearer token is required' });
+  if (!authorized(options, req.headers.authorization)) return reply(401, { message: 'a valid Authorization header is required' });
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  let raw: Buffer;
   try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads?: JsonPayload[] };
-    if (!Array.isArray(body.payloads)) return reply(400, { message: 'body must be {"payloads": [...]}' });
-    const payloads = body.payloads.map(fromJson);
+    raw = await readBody(req, limit);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return reply(413, { message: `the body is larger than ${limit} bytes` });
+    return reply(400, { message: 'the request body could not be read' });
+  }
+  // Neither the body nor a parser's message (which quotes it) goes back: a decode request holds ciphertext of secrets.
+  let parsed: z.infer<typeof CodecRequestSchema>;
+  try {
+    const body = CodecRequestSchema.safeParse(JSON.parse(raw.toString('utf8')));
+    if (!body.success) return reply(400, { message: 'the body must be {"payloads": [{"metadata": {key: base64}, "data": base64}]}' });
+    parsed = body.data;
+  } catch {
+    return reply(400, { message: 'the body is not JSON; it must be {"payloads": [...]}' });
+  }
+  try {
+    const payloads = parsed.payloads.map(fromJson);
     const out = route === '/encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
     reply(200, { payloads: out.map(toJson) });
-  } catch (error) {
-    reply(400, { message: `cannot ${route?.slice(1)}: ${(error as Error).message}` });
+  } catch {
+    reply(400, { message: `cannot ${route.slice(1)} these payloads (wrong key, or not payloads this codec wrote)` });
   }
 }
