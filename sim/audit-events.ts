@@ -1,11 +1,20 @@
-/** Builders for Datadog audit events shaped exactly as the v2 API returns them (one element of `data[]`). */
+import { createHash } from 'node:crypto';
+
+/**
+ * Builders for Datadog audit events shaped as the v2 API returns them (one element of `data[]`), following the genuine
+ * recordings in DataDog/datadog-api-client-typescript cassettes/v2/Audit_2643932488/*\/recording.har @ a6d1742 (see
+ * test/contracts/fixtures/datadog-audit-cassettes.ts): no outer `service`, `tags: ["source:audit"]`, an outer timestamp
+ * in milliseconds with `Z`, an inner `timestamp` in microseconds with no zone, `http.status_code` as a string,
+ * `usr.uuid`, `org.uuid`, `evt.actor.type`, and ids that carry the event's epoch ms in bytes 3-8.
+ */
 
 export interface AuditEventJson {
   id: string;
   type: 'audit';
   attributes: {
     timestamp: string;
-    service: string;
+    /** In the schema (AuditLogsEventAttributes) but in no recorded audit event; the builders leave it out. */
+    service?: string;
     tags: string[];
     message: string;
     attributes: Record<string, unknown>;
@@ -18,6 +27,11 @@ export interface Actor {
   name?: string;
   /** An API key id, for actions done with a key and no user. */
   apiKeyId?: string;
+  /**
+   * Done with an API + application key rather than a session: Datadog then records `usr.email` as the user's UUID and
+   * `usr.id` as the email (the design's "Datadog facts"; the recorded agent event has `usr.email` = `usr.id` = a UUID).
+   */
+  viaKeys?: boolean;
 }
 
 export interface ActionSpec {
@@ -60,29 +74,68 @@ export const NOISE: ActionSpec[] = [
   { evt: 'Log Management', assetType: 'pipeline', action: 'modified', method: 'PUT' },
 ];
 
+/** The org every generated event belongs to (the recordings' `org.uuid` is a v1 UUID like this one). */
+export const SIM_ORG_UUID = '8dee7c38-00cb-11ea-a77b-8b5a08d3b091';
+
 let counter = 0;
+
+/** A stable UUID for a name, so the same person has the same `usr.uuid` on every event. */
+export function uuidFor(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** 41 bytes, unpadded base64url (55 characters) as Datadog's: bytes 3-8 hold the epoch ms big-endian, the rest is opaque. */
+export function auditEventId(epochMs: number, seed: string): string {
+  const bytes = Buffer.alloc(41);
+  bytes[0] = 1;
+  bytes.writeUIntBE(epochMs, 3, 6);
+  createHash('sha256').update(seed).digest().copy(bytes, 9, 0, 32);
+  return bytes.toString('base64url');
+}
+
+/** `2022-04-13T09:21:13.750000`: the inner timestamp of request events, microseconds and no zone (UTC). */
+export function innerTimestamp(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(0, -1)}000`;
+}
+
+function userOf(actor: Actor): Record<string, string> | undefined {
+  if (!actor.email && !actor.id) return undefined;
+  const uuid = uuidFor(actor.email?.toLowerCase() ?? actor.id!);
+  if (actor.viaKeys) {
+    // Key-authenticated: the email lands in usr.id and the UUID in usr.email.
+    return { id: actor.email ?? actor.id!, email: uuid, uuid, ...(actor.name ? { name: actor.name } : {}) };
+  }
+  return { ...(actor.id ? { id: actor.id } : {}), ...(actor.email ? { email: actor.email } : {}), uuid, ...(actor.name ? { name: actor.name } : {}) };
+}
 
 /** A deterministic id unless one is given; Datadog ids are opaque strings. */
 export function auditEvent(at: Date | number | string, actor: Actor, action: ActionSpec, id?: string): AuditEventJson {
-  const timestamp = new Date(at).toISOString();
-  const eventId = id ?? `AQAAAZ${Buffer.from(`${timestamp}|${actor.email ?? actor.id ?? actor.apiKeyId}|${action.assetType}|${action.action}|${counter++}`).toString('base64url')}`;
+  const epochMs = new Date(at).getTime();
+  const timestamp = new Date(epochMs).toISOString();
+  const who = actor.email ?? actor.id ?? actor.apiKeyId;
+  const eventId = id ?? auditEventId(epochMs, `${timestamp}|${who}|${action.assetType}|${action.action}|${counter++}`);
+  const usr = userOf(actor);
   const attributes: Record<string, unknown> = {
-    evt: { name: action.evt },
+    timestamp: innerTimestamp(epochMs),
+    status: 'info',
+    evt: { name: action.evt, actor: { type: usr ? 'USER' : 'Other' } },
     action: action.action,
     asset: { type: action.assetType, id: `${action.assetType}-${(counter * 7919) % 100000}`, name: action.assetName ?? action.assetType },
-    http: { method: action.method ?? 'GET', status_code: 200 },
+    http: { method: action.method ?? 'GET', status_code: '200' },
     network: { client: { ip: '203.0.113.5' } },
+    org: { uuid: SIM_ORG_UUID },
+    auth_method: actor.viaKeys || (!usr && actor.apiKeyId) ? 'API + App Key' : 'SESSION',
   };
-  if (actor.email || actor.id) attributes.usr = { ...(actor.id ? { id: actor.id } : {}), ...(actor.email ? { email: actor.email } : {}), ...(actor.name ? { name: actor.name } : {}) };
+  if (usr) attributes.usr = usr;
   if (actor.apiKeyId) attributes.metadata = { api_key: { id: actor.apiKeyId } };
   return {
     id: eventId,
     type: 'audit',
     attributes: {
       timestamp,
-      service: 'datadog',
       tags: ['source:audit'],
-      message: `${actor.email ?? actor.id ?? actor.apiKeyId} ${action.action} ${action.assetType}`,
+      message: `${who} ${action.action} ${action.assetType}`,
       attributes,
     },
   };

@@ -1,7 +1,16 @@
 /**
  * The subset of the Datadog log/audit search syntax the simulator understands: `@path:value`, `@path:"quoted value"`,
- * `@path:(a OR b)`, `*` wildcards, `key:value` on tags or reserved attributes, bare words on the message, AND / OR /
- * NOT / `-`, parentheses and implicit AND. Anything else is a syntax error (the simulator answers 400, as Datadog does).
+ * `@path:(a OR b)`, `*` and `?` wildcards, `key:value` on tags, bare words on the message, AND / OR / NOT / `-`,
+ * parentheses and implicit AND. Malformed queries are a syntax error (the simulator answers 400).
+ *
+ * Strict where Datadog's search syntax page is (https://docs.datadoghq.com/logs/explorer/search_syntax/, source
+ * DataDog/documentation content/en/logs/explorer/search_syntax.md after PR #38059, 2026-07-09):
+ * - "Attributes searches are case sensitive": `@action:Created` does not find `created`. Full-text search on the
+ *   message stays case-insensitive, as the page says.
+ * - Special characters `- ! && || > >= < <= ( ) { } [ ] " * ? : \ #` and spaces need escaping with `\` (or the value
+ *   double-quoted). The page does not say an unescaped one is an error, only that the value is not read literally: a
+ *   bare value holding one (other than the `*` and `?` wildcards) matches nothing here. `/` and `@` are not special,
+ *   and `-` only where a value starts (negation; `service:web-app` is an everyday query).
  */
 
 export type QueryNode =
@@ -9,7 +18,18 @@ export type QueryNode =
   | { kind: 'and'; parts: QueryNode[] }
   | { kind: 'or'; parts: QueryNode[] }
   | { kind: 'not'; part: QueryNode }
-  | { kind: 'term'; field?: string; value: string; quoted: boolean };
+  | Term;
+
+export interface Term {
+  kind: 'term';
+  field?: string;
+  value: string;
+  quoted: boolean;
+  /** Positions in `value` of unescaped `*` (any run) and `?` (one character) wildcards. */
+  wildcards?: number[];
+  /** The special character left unescaped in a bare value: the term cannot match it literally. */
+  unescaped?: string;
+}
 
 export interface SearchableEvent {
   message?: string;
@@ -20,17 +40,27 @@ export interface SearchableEvent {
 
 export class QuerySyntaxError extends Error {}
 
-type Token = { type: 'lparen' | 'rparen' | 'and' | 'or' | 'not' | 'minus' } | { type: 'word'; text: string; quoted: boolean };
+/** Characters a bare value must escape (besides whitespace and the `*`/`?` wildcards), per the search syntax page. */
+const SPECIAL = new Set(['!', '&', '|', '>', '<', '(', ')', '{', '}', '[', ']', '"', ':', '\\', '#']);
+
+interface Char {
+  ch: string;
+  escaped: boolean;
+}
+
+type Token = { type: 'lparen' | 'rparen' | 'and' | 'or' | 'not' | 'minus' } | { type: 'word'; chars: Char[]; quoted: boolean; valueStart?: number };
+
+const text = (chars: Char[]) => chars.map((c) => c.ch).join('');
 
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
-  const readQuoted = (): string => {
-    let out = '';
+  const readQuoted = (): Char[] => {
+    const out: Char[] = [];
     i++;
     while (i < input.length && input[i] !== '"') {
       if (input[i] === '\\' && i + 1 < input.length) i++;
-      out += input[i++];
+      out.push({ ch: input[i++], escaped: true });
     }
     if (input[i] !== '"') throw new QuerySyntaxError(`unterminated quote in query: ${input}`);
     i++;
@@ -50,27 +80,42 @@ function tokenize(input: string): Token[] {
       tokens.push({ type: 'minus' });
       i++;
     } else if (ch === '"') {
-      tokens.push({ type: 'word', text: readQuoted(), quoted: true });
+      tokens.push({ type: 'word', chars: readQuoted(), quoted: true });
     } else {
-      let text = '';
+      const chars: Char[] = [];
       while (i < input.length && !/[\s()"]/.test(input[i])) {
-        if (input[i] === '\\' && i + 1 < input.length) text += input[++i];
-        else text += input[i];
+        if (input[i] === '\\' && i + 1 < input.length) chars.push({ ch: input[++i], escaped: true });
+        else chars.push({ ch: input[i], escaped: false });
         i++;
       }
       // `field:"quoted value"` arrives as `field:` then a quoted word; keep them together.
-      if (text.endsWith(':') && input[i] === '"') {
-        tokens.push({ type: 'word', text: text + readQuoted(), quoted: true });
+      const last = chars[chars.length - 1];
+      if (last?.ch === ':' && !last.escaped && input[i] === '"') {
+        tokens.push({ type: 'word', chars: [...chars, ...readQuoted()], quoted: true, valueStart: chars.length });
         continue;
       }
-      const upper = text.toUpperCase();
-      if (upper === 'AND' && text === upper) tokens.push({ type: 'and' });
-      else if (upper === 'OR' && text === upper) tokens.push({ type: 'or' });
-      else if (upper === 'NOT' && text === upper) tokens.push({ type: 'not' });
-      else tokens.push({ type: 'word', text, quoted: false });
+      const word = text(chars);
+      const plain = chars.every((c) => !c.escaped);
+      if (plain && word === 'AND') tokens.push({ type: 'and' });
+      else if (plain && word === 'OR') tokens.push({ type: 'or' });
+      else if (plain && word === 'NOT') tokens.push({ type: 'not' });
+      else tokens.push({ type: 'word', chars, quoted: false });
     }
   }
   return tokens;
+}
+
+function termOf(field: string | undefined, chars: Char[], quoted: boolean): Term {
+  const wildcards: number[] = [];
+  let unescaped: string | undefined;
+  if (!quoted) {
+    chars.forEach((c, index) => {
+      if (c.escaped) return;
+      if (c.ch === '*' || c.ch === '?') wildcards.push(index);
+      else if (SPECIAL.has(c.ch) || (c.ch === '-' && index === 0)) unescaped ??= c.ch;
+    });
+  }
+  return { kind: 'term', ...(field !== undefined ? { field } : {}), value: text(chars), quoted, ...(wildcards.length ? { wildcards } : {}), ...(unescaped ? { unescaped } : {}) };
 }
 
 class Parser {
@@ -126,21 +171,22 @@ class Parser {
       return inner;
     }
     if (token.type !== 'word') throw new QuerySyntaxError(`unexpected ${token.type.toUpperCase()} in query: ${this.source}`);
-    const colon = field === undefined && !(token.quoted && !token.text.includes(':')) ? token.text.indexOf(':') : -1;
+    // The field ends at the first unescaped colon of a bare word (a quoted phrase alone is full text).
+    const colon = field !== undefined ? -1 : token.valueStart !== undefined ? token.valueStart - 1 : token.quoted ? -1 : token.chars.findIndex((c) => c.ch === ':' && !c.escaped);
     if (colon > 0) {
-      const name = token.text.slice(0, colon);
-      const value = token.text.slice(colon + 1);
-      if (value === '') {
+      const name = text(token.chars.slice(0, colon));
+      const value = token.chars.slice(colon + 1);
+      if (value.length === 0 && !token.quoted) {
         if (this.peek()?.type !== 'lparen') throw new QuerySyntaxError(`"${name}:" has no value in query: ${this.source}`);
         this.pos++;
         const group = this.orExpr(name);
         if (this.tokens[this.pos++]?.type !== 'rparen') throw new QuerySyntaxError(`missing ")" after ${name}:( in query: ${this.source}`);
         return group;
       }
-      return { kind: 'term', field: name, value, quoted: token.quoted };
+      return termOf(name, value, token.quoted);
     }
-    if (token.text === '*' && field === undefined) return { kind: 'all' };
-    return { kind: 'term', ...(field !== undefined ? { field } : {}), value: token.text, quoted: token.quoted };
+    if (field === undefined && !token.quoted && token.chars.length === 1 && token.chars[0].ch === '*' && !token.chars[0].escaped) return { kind: 'all' };
+    return termOf(field, token.chars, token.quoted);
   }
 }
 
@@ -148,21 +194,45 @@ export function parseQuery(query: string): QueryNode {
   return new Parser(tokenize(query), query).parse();
 }
 
-const patterns = new Map<string, RegExp>();
-
-function valueMatches(actual: unknown, expected: string, quoted: boolean): boolean {
-  if (Array.isArray(actual)) return actual.some((item) => valueMatches(item, expected, quoted));
-  if (actual === null || actual === undefined || typeof actual === 'object') return false;
-  const text = String(actual);
-  if (!quoted && expected.includes('*')) {
-    let pattern = patterns.get(expected);
-    if (!pattern) {
-      pattern = new RegExp(`^${expected.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'is');
-      patterns.set(expected, pattern);
-    }
-    return pattern.test(text);
+/** The terms of a query whose bare value holds an unescaped special character, e.g. `@usr.email:a:b`. */
+export function unescapedTerms(node: QueryNode): Term[] {
+  switch (node.kind) {
+    case 'all':
+      return [];
+    case 'and':
+    case 'or':
+      return node.parts.flatMap(unescapedTerms);
+    case 'not':
+      return unescapedTerms(node.part);
+    case 'term':
+      return node.unescaped ? [node] : [];
   }
-  return text.toLowerCase() === expected.toLowerCase();
+}
+
+const patterns = new WeakMap<Term, RegExp>();
+
+function patternOf(term: Term, caseSensitive: boolean): RegExp {
+  let pattern = patterns.get(term);
+  if (!pattern) {
+    const wild = new Set(term.wildcards);
+    let source = '';
+    term.value.split('').forEach((ch, index) => {
+      if (wild.has(index)) source += ch === '*' ? '.*' : '.';
+      else source += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    });
+    pattern = new RegExp(`^${source}$`, caseSensitive ? 's' : 'is');
+    patterns.set(term, pattern);
+  }
+  return pattern;
+}
+
+function valueMatches(actual: unknown, term: Term, caseSensitive: boolean): boolean {
+  if (Array.isArray(actual)) return actual.some((item) => valueMatches(item, term, caseSensitive));
+  if (actual === null || actual === undefined || typeof actual === 'object') return false;
+  if (term.unescaped) return false;
+  const value = String(actual);
+  if (term.wildcards) return patternOf(term, caseSensitive).test(value);
+  return caseSensitive ? value === term.value : value.toLowerCase() === term.value.toLowerCase();
 }
 
 function attributeAt(attributes: Record<string, unknown> | undefined, path: string): unknown {
@@ -176,21 +246,20 @@ function attributeAt(attributes: Record<string, unknown> | undefined, path: stri
   return current;
 }
 
-function termMatches(node: Extract<QueryNode, { kind: 'term' }>, event: SearchableEvent): boolean {
-  if (node.field === undefined) {
+function termMatches(term: Term, event: SearchableEvent): boolean {
+  if (term.field === undefined) {
     const message = event.message ?? '';
-    if (!node.quoted && node.value.includes('*')) return message.split(/\s+/).some((word) => valueMatches(word, node.value, false));
-    return message.toLowerCase().includes(node.value.toLowerCase());
+    if (term.wildcards) return message.split(/\s+/).some((word) => valueMatches(word, term, false));
+    return message.toLowerCase().includes(term.value.toLowerCase());
   }
-  if (node.field.startsWith('@')) {
-    const path = node.field.slice(1);
-    const value = attributeAt(event.attributes, path);
-    if (node.value === '*' && !node.quoted) return value !== undefined && value !== null;
-    return valueMatches(value, node.value, node.quoted);
+  if (term.field.startsWith('@')) {
+    const value = attributeAt(event.attributes, term.field.slice(1));
+    if (term.value === '*' && term.wildcards) return value !== undefined && value !== null;
+    return valueMatches(value, term, true);
   }
-  if (node.field === 'service' && event.service !== undefined) return valueMatches(event.service, node.value, node.quoted);
-  const tagValues = (event.tags ?? []).filter((tag) => tag.startsWith(`${node.field}:`)).map((tag) => tag.slice(node.field!.length + 1));
-  return tagValues.some((value) => valueMatches(value, node.value, node.quoted));
+  if (term.field === 'service' && event.service !== undefined) return valueMatches(event.service, term, false);
+  const tagValues = (event.tags ?? []).filter((tag) => tag.startsWith(`${term.field}:`)).map((tag) => tag.slice(term.field!.length + 1));
+  return tagValues.some((value) => valueMatches(value, term, false));
 }
 
 export function matches(node: QueryNode, event: SearchableEvent): boolean {

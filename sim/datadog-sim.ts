@@ -3,12 +3,18 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AuditEventJson } from './audit-events';
-import { QuerySyntaxError, matches, parseQuery, type QueryNode } from './datadog-query';
+import { QuerySyntaxError, matches, parseQuery, unescapedTerms, type QueryNode } from './datadog-query';
+import { CursorBook, type CursorPosition } from './datadog/cursors';
+import { INVALID_CURSOR, PARTIAL_RESULTS_WARNING, errorBody, invalidField, nextLink, pageBody, type AuditWarning, type SearchParams } from './datadog/responses';
+import { validateSearch } from './datadog/search-params';
 
 /**
- * A Datadog v2 Audit Trail API on loopback, close enough that `@datadog/datadog-api-client`, unmodified, pages through
- * it: `GET /api/v2/audit/events` and `POST /api/v2/audit/events/search`, keyset cursors in `meta.page.after` and
- * `links.next`, key headers checked, rate-limit headers and 429s, plus fault knobs and late indexing for tests.
+ * A Datadog v2 Audit Trail API on loopback, as strict as the spec and the genuine recordings allow, so that
+ * `@datadog/datadog-api-client`, unmodified, pages through it as through Datadog: `GET /api/v2/audit/events` and
+ * `POST /api/v2/audit/events/search`; case-sensitive attribute search (sim/datadog-query.ts); opaque cursors in
+ * `meta.page.after` and `links.next` (sim/datadog/cursors.ts); a full last page carries a cursor and the page after it
+ * is `{"data":[]}`; a retention horizon (default 7 days); the real 400/403/429 bodies (sim/datadog/responses.ts);
+ * key headers checked, rate-limit headers and 429s, plus fault knobs and late indexing for tests.
  */
 
 export interface RateLimit {
@@ -16,12 +22,19 @@ export interface RateLimit {
   periodSeconds: number;
 }
 
+/** Datadog's default Audit Trail retention: "seven days… between three and 90 days" (docs.datadoghq.com/account_management/audit_trail/). */
+export const DEFAULT_RETENTION_MS = 7 * 86_400_000;
+
 export interface DatadogSimOptions {
   port?: number;
   host?: string;
   apiKey?: string;
   appKey?: string;
   rateLimit?: RateLimit;
+  /** Events older than this (against the wall clock) are gone, as past the org's Audit Trail retention. Default 7 days; Infinity keeps all. */
+  retentionMs?: number;
+  /** Keep each answer's status, headers and body in the request log (contract tests); off by default, bodies are large. */
+  recordResponses?: boolean;
 }
 
 export interface SimRequest {
@@ -29,12 +42,23 @@ export interface SimRequest {
   method: string;
   path: string;
   status: number;
+  /** The URL's query parameters as sent (GET). */
+  searchParams: Record<string, string>;
+  /** Request headers, lower-cased names; the key headers' values are replaced by `<redacted>`. */
+  headers: Record<string, string>;
+  /** The parsed JSON body (POST), or the raw text when it is not JSON. */
+  body?: unknown;
   query?: string;
   from?: string;
   to?: string;
   limit?: number;
   cursor?: boolean;
   returned?: number;
+  /** The page was answered partial (`meta.status: "timeout"`). */
+  partial?: boolean;
+  /** Terms of the query whose bare value left a special character unescaped (they match nothing). */
+  unescaped?: string[];
+  response?: { status: number; headers: Record<string, string>; body: string };
 }
 
 export interface Faults {
@@ -46,6 +70,10 @@ export interface Faults {
   duplicateAcrossPages: boolean;
   /** Added to every search/list answer. */
   latencyMs: number;
+  /** The next N pages that would answer 200 are partial: `meta.status: "timeout"`, `meta.warnings`, half the events. */
+  partialPages: number;
+  /** Every non-empty page carries a cursor, even a short last one (then the next page is `{"data":[]}`). */
+  cursorOnLastPage: boolean;
 }
 
 interface StoredEvent {
@@ -57,44 +85,18 @@ interface StoredEvent {
   json: string;
 }
 
-interface Cursor {
-  ts: number;
-  id: string;
-  /** The search this cursor belongs to; a cursor is rejected on another search, as Datadog does. */
-  q: string;
-  /** Cursors issued before `expireCursors()` are refused, as Datadog's expire after a while. */
-  e?: number;
-}
-
-const MAX_PAGE_LIMIT = 1000;
-const DEFAULT_PAGE_LIMIT = 10;
-
-function parseTime(value: string | undefined, fallback: number, now: number): number | undefined {
-  if (value === undefined || value === '') return fallback;
-  if (/^\d+$/.test(value)) return Number(value);
-  const relative = /^now(?:\s*-\s*(\d+)\s*([smhdw]))?$/.exec(value.trim());
-  if (relative) {
-    if (!relative[1]) return now;
-    const unit = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[relative[2] as 's' | 'm' | 'h' | 'd' | 'w'];
-    return now - Number(relative[1]) * unit;
-  }
-  const parsed = Date.parse(value);
-  return Number.isNaN(parsed) ? undefined : parsed;
-}
+const KEY_HEADERS = new Set(['dd-api-key', 'dd-application-key']);
 
 function compare(a: { ts: number; id: string }, b: { ts: number; id: string }): number {
   return a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-function errorBody(...errors: string[]): string {
-  return JSON.stringify({ errors });
-}
-
 export class DatadogSimulator {
   readonly apiKey: string;
   readonly appKey: string;
-  readonly faults: Faults = { failures: [], hang: 0, duplicateAcrossPages: false, latencyMs: 0 };
+  readonly faults: Faults = { failures: [], hang: 0, duplicateAcrossPages: false, latencyMs: 0, partialPages: 0, cursorOnLastPage: false };
   private events: StoredEvent[] = [];
+  private readonly byId = new Map<string, StoredEvent>();
   private sorted = true;
   private readonly ids = new Set<string>();
   private readonly log: SimRequest[] = [];
@@ -104,7 +106,11 @@ export class DatadogSimulator {
   private rateLimit: RateLimit;
   private windowStart = Date.now();
   private windowUsed = 0;
-  private cursorEpoch = 0;
+  private readonly cursors = new CursorBook();
+  private readonly defaultRetentionMs: number;
+  private retentionMs: number;
+  private readonly recordResponses: boolean;
+  private partialWarnings: AuditWarning[] = [PARTIAL_RESULTS_WARNING];
   private server!: Server;
   port = 0;
   url = '';
@@ -113,6 +119,8 @@ export class DatadogSimulator {
     this.apiKey = options.apiKey ?? 'sim-dd-api-key';
     this.appKey = options.appKey ?? 'sim-dd-app-key';
     this.rateLimit = options.rateLimit ?? { limit: 300, periodSeconds: 60 };
+    this.defaultRetentionMs = this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.recordResponses = options.recordResponses ?? false;
   }
 
   static async start(options: DatadogSimOptions = {}): Promise<DatadogSimulator> {
@@ -149,14 +157,16 @@ export class DatadogSimulator {
       const ts = Date.parse(String(event?.attributes?.timestamp ?? ''));
       const attributes = event?.attributes ?? ({} as AuditEventJson['attributes']);
       this.ids.add(id);
-      this.events.push({
+      const stored: StoredEvent = {
         // Events without a usable timestamp are still served (Datadog would index them at intake time).
         ts: Number.isNaN(ts) ? visibleAt : ts,
         id,
         visibleAt,
         searchable: { message: attributes.message, service: attributes.service, tags: attributes.tags, attributes: attributes.attributes },
         json: JSON.stringify({ ...event, id }),
-      });
+      };
+      this.events.push(stored);
+      this.byId.set(id, stored);
       added++;
     }
     if (added) this.sorted = false;
@@ -192,6 +202,8 @@ export class DatadogSimulator {
   clear(): void {
     this.events = [];
     this.ids.clear();
+    this.byId.clear();
+    this.retentionMs = this.defaultRetentionMs;
     this.sorted = true;
     this.log.length = 0;
     this.resetFaults();
@@ -204,7 +216,26 @@ export class DatadogSimulator {
 
   /** Every page cursor issued so far is refused from now on (400), as Datadog's do once they expire. */
   expireCursors(): void {
-    this.cursorEpoch++;
+    this.cursors.expire();
+  }
+
+  /**
+   * The next `count` pages that would answer 200 answer partial results instead: `meta.status: "timeout"` with
+   * `meta.warnings`, and only the first half of the page's events (its cursor after the last one returned).
+   */
+  partialNext(count = 1, warnings: AuditWarning[] = [PARTIAL_RESULTS_WARNING]): void {
+    this.faults.partialPages += count;
+    this.partialWarnings = warnings;
+  }
+
+  /** The org's Audit Trail retention: events older than this (against the wall clock) are no longer served. */
+  setRetention(ms: number): void {
+    this.retentionMs = ms;
+  }
+
+  /** The oldest time still served: now minus the retention. */
+  get retentionHorizon(): number {
+    return Date.now() - this.retentionMs;
   }
 
   hangNext(count = 1): void {
@@ -222,6 +253,8 @@ export class DatadogSimulator {
     this.faults.hang = 0;
     this.faults.duplicateAcrossPages = false;
     this.faults.latencyMs = 0;
+    this.faults.partialPages = 0;
+    this.faults.cursorOnLastPage = false;
     this.windowStart = Date.now();
     this.windowUsed = 0;
   }
@@ -255,24 +288,33 @@ export class DatadogSimulator {
     if (url.pathname.startsWith('/_sim/')) return this.control(req, res, url);
     const isList = req.method === 'GET' && url.pathname === '/api/v2/audit/events';
     const isSearch = req.method === 'POST' && url.pathname === '/api/v2/audit/events/search';
-    const record: SimRequest = { at: Date.now(), method: req.method ?? 'GET', path: url.pathname, status: 0 };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = KEY_HEADERS.has(name) ? '<redacted>' : Array.isArray(value) ? value.join(', ') : value;
+    }
+    const record: SimRequest = { at: Date.now(), method: req.method ?? 'GET', path: url.pathname, status: 0, searchParams: Object.fromEntries(url.searchParams), headers };
     this.log.push(record);
-    const reply = (status: number, body: string, headers: Record<string, string> = {}) => {
+    const reply = (status: number, body: string, replyHeaders: Record<string, string> = {}) => {
       record.status = status;
-      this.send(res, status, body, headers);
+      if (this.recordResponses) record.response = { status, headers: { 'content-type': 'application/json', ...replyHeaders }, body };
+      this.send(res, status, body, replyHeaders);
     };
+    // Read the body before answering anything, so the log holds what was sent even when it is refused.
+    let text = '';
+    if (isSearch) text = await this.readBody(req);
     if (!isList && !isSearch) return reply(404, errorBody('Not Found'));
     if (req.headers['dd-api-key'] !== this.apiKey || req.headers['dd-application-key'] !== this.appKey) {
       return reply(403, errorBody('Forbidden'));
     }
 
-    let params: { query?: string; from?: string; to?: string; sort?: string; cursor?: string; limit?: unknown };
+    let params: SearchParams;
     if (isSearch) {
       let body: { filter?: { query?: string; from?: string; to?: string }; page?: { cursor?: string; limit?: unknown }; sort?: string } = {};
       try {
-        const text = await this.readBody(req);
         body = text.trim() ? JSON.parse(text) : {};
+        record.body = body;
       } catch {
+        record.body = text;
         return reply(400, errorBody('Malformed request body: expected JSON'));
       }
       params = { query: body.filter?.query, from: body.filter?.from, to: body.filter?.to, sort: body.sort, cursor: body.page?.cursor, limit: body.page?.limit };
@@ -303,17 +345,11 @@ export class DatadogSimulator {
     const result = this.page(params);
     if ('error' in result) return reply(400, errorBody(result.error), limitHeaders.headers);
     record.limit = result.limit;
-    record.returned = result.returned;
-    const next = result.after
-      ? isSearch
-        ? `${this.url}/api/v2/audit/events/search`
-        : `${this.url}/api/v2/audit/events?${new URLSearchParams({ ...Object.fromEntries(url.searchParams), 'page[cursor]': result.after })}`
-      : undefined;
-    const body =
-      `{"data":[${result.json.join(',')}]` +
-      (next ? `,"links":{"next":${JSON.stringify(next)}}` : '') +
-      `,"meta":{"elapsed":1,"request_id":"${randomUUID()}","status":"done"${result.after ? `,"page":{"after":${JSON.stringify(result.after)}}` : ''}}}`;
-    reply(200, body, limitHeaders.headers);
+    record.returned = result.json.length;
+    if (result.unescaped.length) record.unescaped = result.unescaped;
+    if (result.partial) record.partial = true;
+    const next = result.after ? nextLink(this.url, params, result.after, result.limit) : undefined;
+    reply(200, pageBody({ events: result.json, after: result.after, next, ...(result.partial ? { partial: { warnings: this.partialWarnings } } : {}) }), limitHeaders.headers);
   }
 
   private takeRateLimit(): { allowed: boolean; headers: Record<string, string> } {
@@ -347,45 +383,35 @@ export class DatadogSimulator {
     return node;
   }
 
-  private page(params: { query?: string; from?: string; to?: string; sort?: string; cursor?: string; limit?: unknown }):
-    | { error: string }
-    | { json: string[]; after?: string; limit: number; returned: number } {
+  private page(params: SearchParams): { error: string } | { json: string[]; after?: string; limit: number; partial: boolean; unescaped: string[] } {
     const now = Date.now();
-    const limit = params.limit === undefined || params.limit === '' ? DEFAULT_PAGE_LIMIT : Number(params.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) return { error: `page[limit] must be between 1 and ${MAX_PAGE_LIMIT}` };
-    const from = parseTime(params.from, now - 15 * 60_000, now);
-    const to = parseTime(params.to, now, now);
-    if (from === undefined) return { error: `Invalid filter[from]: ${params.from}` };
-    if (to === undefined) return { error: `Invalid filter[to]: ${params.to}` };
-    const sort = params.sort ?? 'timestamp';
-    if (sort !== 'timestamp' && sort !== '-timestamp') return { error: `Invalid sort: ${sort}; allowed: timestamp, -timestamp` };
+    const valid = validateSearch(params, now);
+    if ('error' in valid) return valid;
+    const { limit, to, sort } = valid;
+    // Past the retention horizon the events are gone: a search reaching further back simply finds nothing there.
+    const from = Math.max(valid.from, now - this.retentionMs);
     const queryText = params.query?.trim() || '*';
     let node: QueryNode;
     try {
       node = this.compiled(queryText);
     } catch (error) {
-      if (error instanceof QuerySyntaxError) return { error: `Invalid query: ${error.message}` };
+      if (error instanceof QuerySyntaxError) return { error: invalidField('filter.query', error.message) };
       throw error;
     }
-    // The cursor is bound to the search (query, bounds, sort), as Datadog's are; relative bounds are resolved once.
-    const signature = createHash('sha1').update(`${queryText}|${params.from ?? ''}|${params.to ?? ''}|${sort}`).digest('base64url').slice(0, 12);
-    let position: Cursor | undefined;
+    // A cursor belongs to its search (query, bounds, sort), as Datadog's do; relative bounds are resolved once.
+    const search = createHash('sha1').update(`${queryText}|${params.from ?? ''}|${params.to ?? ''}|${sort}`).digest('base64url');
+    let position: CursorPosition | undefined;
     if (params.cursor) {
-      try {
-        position = JSON.parse(Buffer.from(params.cursor, 'base64url').toString('utf8')) as Cursor;
-      } catch {
-        return { error: 'Invalid page[cursor]' };
-      }
-      if (position.q !== signature || typeof position.ts !== 'number' || typeof position.id !== 'string') return { error: 'Invalid page[cursor]: it belongs to another search' };
-      if ((position.e ?? 0) !== this.cursorEpoch) return { error: 'Invalid page[cursor]: the cursor has expired' };
+      position = this.cursors.resolve(search, params.cursor);
+      if (!position) return { error: INVALID_CURSOR };
     }
     this.sortEvents();
     const ascending = sort === 'timestamp';
     const json: string[] = [];
     let last: StoredEvent | undefined;
     if (position && this.faults.duplicateAcrossPages) {
-      const repeat = this.events[this.indexOf(position)];
-      if (repeat && repeat.id === position.id) json.push(repeat.json);
+      const repeat = this.byId.get(position.id);
+      if (repeat && repeat.ts >= from) json.push(repeat.json);
     }
     const step = ascending ? 1 : -1;
     let i = ascending ? (position ? this.firstAfter(position) : this.firstAtOrAfter(from)) : position ? this.indexOf(position) - 1 : this.firstAtOrAfter(to) - 1;
@@ -402,8 +428,23 @@ export class DatadogSimulator {
       json.push(event.json);
       last = event;
     }
-    const after = more && last ? Buffer.from(JSON.stringify({ ts: last.ts, id: last.id, q: signature, e: this.cursorEpoch } satisfies Cursor)).toString('base64url') : undefined;
-    return { json, limit, returned: json.length, ...(after ? { after } : {}) };
+    let partial = false;
+    if (this.faults.partialPages > 0) {
+      this.faults.partialPages--;
+      partial = true;
+      const kept = Math.floor(json.length / 2);
+      if (kept < json.length) {
+        json.length = kept;
+        last = kept > 0 ? this.byId.get((JSON.parse(json[kept - 1]) as { id: string }).id) : undefined;
+        more = true;
+      }
+    }
+    // A full page always carries a cursor, even when nothing follows (the next page is then empty), as a paginator
+    // must expect of Datadog; with `cursorOnLastPage` a short one does too.
+    const full = json.length >= limit;
+    const withCursor = last !== undefined && (more || full || this.faults.cursorOnLastPage);
+    const after = withCursor ? this.cursors.issue(search, { ts: last!.ts, id: last!.id }) : undefined;
+    return { json, limit, partial, unescaped: unescapedTerms(node).map((term) => `${term.field ?? ''}:${term.value}`), ...(after ? { after } : {}) };
   }
 
   private sortEvents(): void {
@@ -462,7 +503,10 @@ export class DatadogSimulator {
       return this.send(res, 200, JSON.stringify({ added: this.addEvents(events, { visibleAfterMs }) }));
     }
     if (route === 'POST /_sim/faults') {
-      let body: { failNext?: { status: number; count?: number }; hangNext?: number; duplicateAcrossPages?: boolean; latencyMs?: number; expireCursors?: boolean; reset?: boolean } = {};
+      let body: {
+        failNext?: { status: number; count?: number }; hangNext?: number; duplicateAcrossPages?: boolean; latencyMs?: number; expireCursors?: boolean; reset?: boolean;
+        partialNext?: number; cursorOnLastPage?: boolean; retentionDays?: number;
+      } = {};
       try {
         body = JSON.parse((await this.readBody(req)) || '{}');
       } catch {
@@ -474,6 +518,9 @@ export class DatadogSimulator {
       if (body.expireCursors) this.expireCursors();
       if (body.duplicateAcrossPages !== undefined) this.faults.duplicateAcrossPages = body.duplicateAcrossPages;
       if (body.latencyMs !== undefined) this.faults.latencyMs = body.latencyMs;
+      if (body.partialNext) this.partialNext(body.partialNext);
+      if (body.cursorOnLastPage !== undefined) this.faults.cursorOnLastPage = body.cursorOnLastPage;
+      if (body.retentionDays !== undefined) this.setRetention(body.retentionDays * 86_400_000);
       return this.send(res, 200, JSON.stringify(this.faults));
     }
     this.send(res, 404, errorBody('Not Found'));

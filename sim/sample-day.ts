@@ -50,7 +50,9 @@ export function sampleDay(options: SampleDayOptions): AuditEventJson[] {
     // Busier in working hours of the day: bias times toward the middle of the span.
     const position = (random() + random() + random()) / 3;
     const actor = STAFF[Math.floor(random() * STAFF.length)];
-    events.push(auditEvent(start + Math.floor(position * (end - start - 60_000)), actor, NOISE[Math.floor(random() * NOISE.length)]));
+    // One everyday action in five comes through API + application keys, as scripts and Terraform do.
+    const viaKeys = i % 5 === 4;
+    events.push(auditEvent(start + Math.floor(position * (end - start - 60_000)), viaKeys ? { ...actor, viaKeys } : actor, NOISE[Math.floor(random() * NOISE.length)]));
   }
   // Isolated sensitive actions that stay under every threshold.
   events.push(auditEvent(start + 3 * 3_600_000, STAFF[2], ACTIONS.roleGrant));
@@ -66,7 +68,8 @@ export function sampleDay(options: SampleDayOptions): AuditEventJson[] {
   events.push(auditEvent(start + 18 * 3_600_000, cleaner, ACTIONS.monitorDelete));
   const attackStart = end - 9 * 60_000;
   events.push(...burst(mallory, ACTIONS.roleGrant, 11, attackStart, 6 * 60_000));
-  events.push(...burst(mallory, ACTIONS.apiKeyCreate, 3, attackStart + 4 * 60_000, 3 * 60_000));
+  // The keys are minted with a stolen application key: Datadog then records the email in usr.id and a UUID in usr.email.
+  events.push(...burst({ ...mallory, viaKeys: true }, ACTIONS.apiKeyCreate, 3, attackStart + 4 * 60_000, 3 * 60_000));
   events.sort((a, b) => a.attributes.timestamp.localeCompare(b.attributes.timestamp) || a.id.localeCompare(b.id));
   return events;
 }

@@ -10,9 +10,17 @@ function port(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+/** Datadog lets an org keep audit events 3 to 90 days (docs.datadoghq.com/account_management/audit_trail/). */
+function retentionDays(text: string): number {
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 3 || days > 90) throw new Error(`SIM_DD_RETENTION_DAYS=${text} must be a whole number of days from 3 to 90 (Datadog's range; default 7)`);
+  return days;
+}
+
 /**
  * `node dist/sim/serve.js datadog|pagerduty`: one simulator as a long-running server (the compose stack's
- * datadog-sim and pagerduty-sim services). The Datadog one is seeded with a sample day, or with SIM_SEED_FILE (JSONL).
+ * datadog-sim and pagerduty-sim services). The Datadog one is seeded with a sample day, or with SIM_SEED_FILE (JSONL);
+ * SIM_DD_RETENTION_DAYS sets its Audit Trail retention (default 7).
  */
 export async function serve(which: string, env: Env = process.env): Promise<{ stop(): Promise<void> }> {
   const host = env.SIM_HOST ?? '0.0.0.0';
@@ -22,6 +30,7 @@ export async function serve(which: string, env: Env = process.env): Promise<{ st
       port: port(env, 'SIM_DATADOG_PORT', 8126),
       ...(env.SIM_DD_API_KEY ? { apiKey: env.SIM_DD_API_KEY } : {}),
       ...(env.SIM_DD_APP_KEY ? { appKey: env.SIM_DD_APP_KEY } : {}),
+      ...(env.SIM_DD_RETENTION_DAYS ? { retentionMs: retentionDays(env.SIM_DD_RETENTION_DAYS) * 86_400_000 } : {}),
     });
     const added = env.SIM_SEED_FILE ? sim.loadJsonl(env.SIM_SEED_FILE) : sim.addEvents(sampleDay({ end: new Date() }));
     console.error(`datadog-sim: listening on ${host}:${sim.port} with ${added} audit events; health at /_sim/health`);

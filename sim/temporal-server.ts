@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { basename, join } from 'node:path';
+import { searchAttributeCliTypes } from '../src/workflows/search-attributes';
 
 /** The Temporal CLI, found or installed by scripts/setup-temporal.sh (PATH, TEMPORAL_CLI_PATH, then .tools/). */
 export function temporalCliPath(): string {
@@ -33,11 +34,13 @@ export interface DevServerOptions {
   host?: string;
   headless?: boolean;
   logFile?: string;
+  /** Register the AuditSpike* search attributes (default true; false plays a namespace that lacks them). */
+  searchAttributes?: boolean;
 }
 
 /** A real `temporal server start-dev` process on loopback. */
 export class TemporalDevServer {
-  private constructor(private child: ChildProcess, readonly address: string, readonly uiUrl: string | undefined, private readonly options: Required<Omit<DevServerOptions, 'logFile' | 'headless'>> & DevServerOptions) {}
+  private constructor(private child: ChildProcess, readonly address: string, readonly uiUrl: string | undefined, private readonly options: Required<Omit<DevServerOptions, 'logFile' | 'headless' | 'searchAttributes'>> & DevServerOptions) {}
 
   static async start(options: DevServerOptions): Promise<TemporalDevServer> {
     const full = { port: 7233, uiPort: 8233, host: '127.0.0.1', ...options };
@@ -45,11 +48,14 @@ export class TemporalDevServer {
     return new TemporalDevServer(child, `${full.host}:${full.port}`, full.headless ? undefined : `http://${full.host}:${full.uiPort}`, full);
   }
 
-  private static async spawnServer(options: Required<Omit<DevServerOptions, 'logFile' | 'headless'>> & DevServerOptions): Promise<ChildProcess> {
+  private static async spawnServer(options: Required<Omit<DevServerOptions, 'logFile' | 'headless' | 'searchAttributes'>> & DevServerOptions): Promise<ChildProcess> {
     if (await portOpen(options.port, options.host)) {
       throw new Error(`port ${options.port} on ${options.host} is already in use: another Temporal server? Set TEMPORAL_ADDRESS to use it, or stop it.`);
     }
     const args = ['server', 'start-dev', '--ip', options.host, '--port', String(options.port), '--db-filename', options.dbFile, '--log-level', 'warn'];
+    if (options.searchAttributes !== false) {
+      for (const { name, type } of searchAttributeCliTypes()) args.push('--search-attribute', `${name}=${type}`);
+    }
     if (options.headless) args.push('--headless');
     else args.push('--ui-port', String(options.uiPort));
     const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { DatadogTargetSchema, DetectionSettingsSchema, describeIssues } from '../config/args-schema';
 import { Detector } from '../detection/detector';
+import { DEFAULT_RETENTION_MS, pastRetention, retentionMessage } from '../detection/plan';
 import { auditQueryFor } from '../detection/query';
 import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../detection/scan';
 import { isCarriedState, type StoredState } from '../detection/state';
@@ -26,6 +27,11 @@ export interface ScanOutput extends ScanResult {
   /** The page the scan resumed from after a retry (0 when it started fresh). */
   resumedAtPage: number;
   query: string;
+  /**
+   * What a person should know about this read, in words: the window reached past Datadog's retention (with the date
+   * reading could start from). Empty when there is nothing to say.
+   */
+  warnings: string[];
 }
 
 /**
@@ -69,6 +75,9 @@ export interface PageLoopHooks {
 }
 
 const TRANSIENT_ATTEMPTS = 4;
+/** Reads of a partial page (meta.status "timeout" or warnings) before the attempt fails; each waits a little longer. */
+const PARTIAL_READS = 3;
+const PARTIAL_RETRY_MS = 1_000;
 const RATE_LIMIT_ATTEMPTS = 20;
 
 // Temporal refuses heartbeat details over 2 MiB. A partial aggregate larger than this is not checkpointed: the scan
@@ -131,7 +140,7 @@ async function searchPage(
         throw needsAttention(
           'DatadogAuthRejected',
           `Datadog answered ${status} to the audit events search for org "${orgId}": the API key in ${target.apiKeyEnv} or the ` +
-            `application key in ${target.appKeyEnv} is wrong, revoked, for another site, or lacks the audit_trail_read scope. ` +
+            `application key in ${target.appKeyEnv} is wrong, revoked, for another site, or its user lacks the audit_logs_read permission. ` +
             `Fix the worker's environment; the next scheduled run will retry.`,
         );
       }
@@ -154,10 +163,26 @@ async function searchPage(
 }
 
 /**
+ * A page Datadog could not complete: `meta.status` other than `done`, or `meta.warnings` ("Partial results may return if
+ * warnings are present": AuditLogsResponseMetadata in .generator/schemas/v2/openapi.yaml @ f722578514a6b8d464aa1ecdf909bb39260c0dc3).
+ * An unknown status deserializes to an UnparsedObject, which is not `done` either.
+ */
+function partialReason(page: v2.AuditLogsEventsResponse): string | undefined {
+  const status = page.meta?.status as unknown;
+  const warnings = page.meta?.warnings ?? [];
+  if ((status === undefined || status === 'done') && warnings.length === 0) return undefined;
+  const said = warnings.map((w) => [w.code, w.title, w.detail].filter(Boolean).join(': ')).join('; ');
+  return `meta.status ${typeof status === 'string' ? `"${status}"` : JSON.stringify(status ?? 'absent')}${said ? `, warnings: ${said}` : ''}`.slice(0, 400);
+}
+
+/**
  * Pages through one window of the audit trail and folds every event into the scan: Datadog's 429s wait as told, 5xx and
  * timeouts back off, 401/403 and rejected queries fail at once. The next page is requested before the current one is
  * folded, so detection runs while Datadog answers. An expired cursor fails the attempt (retryable) with a checkpoint
  * that makes the retry read the window from its start: the state this attempt was given has been changed in place.
+ * A partial page is never folded: it is read again, and if it stays partial the attempt fails (retryable) and resumes
+ * from the last checkpoint, which holds only complete pages. An empty page ends the window, whatever cursor it carries
+ * (Datadog's own paginators stop on an empty page: AuditApi.ts listAuditLogsWithPagination @ a9b17f2a0).
  */
 export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector, request: WindowScanRequest, hooks: PageLoopHooks): Promise<ScanOutput> {
   const context: ScanContext = { orgId: request.orgId, window: request.window, runAt: request.runAt, lateAfterMs: request.lateAfterMs };
@@ -182,7 +207,9 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
     return pending;
   };
 
-  let next = fetchPage(saved?.cursor, lastBeat);
+  let requested = saved?.cursor;
+  let next = fetchPage(requested, lastBeat);
+  let partialReads = 0;
   for (;;) {
     let page: v2.AuditLogsEventsResponse;
     try {
@@ -192,8 +219,22 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
       hooks.checkpoint({ pages: 0 });
       throw passing('DatadogCursorExpired', `Datadog no longer accepts this window's page cursor (${error.message}); the retry reads the window again from its start`);
     }
-    const cursor = page.meta?.page?.after;
+    const partial = partialReason(page);
+    if (partial) {
+      if (++partialReads >= PARTIAL_READS) {
+        throw passing('DatadogPartialResults',
+          `Datadog answered page ${pages + 1} of the audit events search for org "${request.orgId}" with partial results ${PARTIAL_READS} times in a row ` +
+            `(${partial}); the window ${new Date(request.window.from).toISOString()} → ${new Date(request.window.to).toISOString()} is not complete, so it is not ` +
+            'counted: the retry reads it again from the last complete page, and nothing is counted twice');
+      }
+      await hooks.wait(PARTIAL_RETRY_MS * partialReads, lastBeat);
+      next = fetchPage(requested, lastBeat);
+      continue;
+    }
+    partialReads = 0;
+    const cursor = page.data?.length ? page.meta?.page?.after : undefined;
     if (cursor) {
+      requested = cursor;
       next = fetchPage(cursor, lastBeat);
       // The client builds and sends the request in promise continuations: without a turn of the event loop here it
       // would not leave until the page below is folded, and Datadog's time to answer would add to ours, not overlap it.
@@ -217,7 +258,10 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
     lastBeat = snapshotsTooLarge ? { pages } : { pages, cursor, snapshot };
     hooks.checkpoint(lastBeat);
   }
-  return { ...scan.finish(), pages, resumedAtPage, query };
+  const retentionMs = request.datadog.retentionMs ?? DEFAULT_RETENTION_MS;
+  const gone = pastRetention(request.window.readFrom, request.window.to, Date.now(), retentionMs);
+  const warnings = gone ? [retentionMessage(gone.from, gone.readableFrom, retentionMs)] : [];
+  return { ...scan.finish(), pages, resumedAtPage, query, warnings };
 }
 
 export function createScanAuditEvents(deps: ScanDeps) {

@@ -10,7 +10,7 @@ import { formatBacktest } from '../replay/backtest-report';
 import { parseBacktestFlags } from './backtest-flags';
 import { UsageError, configForOrg, parseFlags, type CliCommand } from './flags';
 
-/** At 5-minute runs this is about half a year, past Datadog's default audit retention (90 days). */
+/** At 5-minute runs this is about half a year, past the longest Audit Trail retention Datadog offers (90 days; 7 by default). */
 const MAX_RUNS = 50_000;
 
 /** The keys are read from the environment by the same names the worker uses; they are checked, never printed. */
@@ -18,7 +18,7 @@ function checkDatadogKeys(target: DatadogTarget, env: Environment): void {
   const missing = [target.apiKeyEnv, target.appKeyEnv].filter((name) => !env[name]?.trim());
   if (missing.length === 0) return;
   throw new ConfigError('the environment', missing.map((name) =>
-    `${name} is not set: the backtest reads the Datadog Audit Trail with the ${name === target.apiKeyEnv ? 'API key (datadog.apiKeyEnv)' : 'application key (datadog.appKeyEnv, scope audit_trail_read)'} ` +
+    `${name} is not set: the backtest reads the Datadog Audit Trail with the ${name === target.apiKeyEnv ? 'API key (datadog.apiKeyEnv)' : 'application key (datadog.appKeyEnv, whose user needs the audit_logs_read permission)'} ` +
     `from this variable. Set it in this shell; its value is never printed.`));
 }
 
@@ -40,6 +40,8 @@ Flags:
   --json           one JSON object on stdout instead of the readable report (default: off)
 
 Times: 2026-11-24T10:00:00Z, 2026-11-24 (UTC midnight), epoch milliseconds, now, now-24h.
+Datadog keeps audit events for datadog.retention (default 7d): a range reaching further back is said so, with
+the date Datadog can be read from.
 Exit status: 0 when it ran, 1 when Datadog failed it, 2 on bad arguments or configuration.
 
 Example:
@@ -82,7 +84,9 @@ async function runBacktestCommand(argv: string[], env: Environment = process.env
         },
       },
     });
-    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatBacktest(report)}\n`);
+    const warnings = report.warnings ?? [];
+    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatBacktest(report)}\n${warnings.map((w) => `\nWarning: ${w}\n`).join('')}`);
+    if (flags.json) for (const warning of warnings) note(`audit-spike backtest: warning: ${warning}`);
     return 0;
   } catch (error) {
     progress?.clear();

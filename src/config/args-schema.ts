@@ -8,7 +8,7 @@ import { TEMPLATE_PLACEHOLDERS, unknownPlaceholders } from '../detection/summary
  */
 const positiveMs = z.number().int().positive();
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name such as DD_API_KEY');
-const ruleId = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, _ . or -');
+const ruleId = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, _ . or -').max(64, 'must be at most 64 characters');
 
 export const TierSchema = z.object({ count: z.number().int().min(1), severity: z.enum(SEVERITIES) }).strict();
 
@@ -23,6 +23,7 @@ export const RuleSpecSchema = z
     combines: z.array(z.string().min(1)).min(1).optional(),
     windowMs: positiveMs,
     tiers: z.array(TierSchema).min(1),
+    runbook: z.object({ text: z.string().min(1).optional(), url: z.string().url().optional() }).strict().optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
@@ -60,6 +61,10 @@ export const DetectionSettingsSchema = z
     suppress: z.object({
       actors: z.array(z.string().min(1)),
       maintenanceWindows: z.array(z.object({ fromMs: z.number().int(), toMs: z.number().int(), actors: z.array(z.string()), reason: z.string() }).strict()),
+      // Optional: schedules created before exemptions existed pass arguments without it.
+      exemptions: z.array(z.object({
+        actor: z.string().min(1), rules: z.array(ruleId), expiresMs: z.number().int().optional(), reason: z.string().optional(),
+      }).strict()).optional(),
     }).strict(),
     autoResolve: z.boolean(),
     templates: z.object({ title: templateText, body: templateText }).strict(),
@@ -111,6 +116,8 @@ export const DatadogTargetSchema = z
     requestTimeoutMs: positiveMs,
     /** How long a scan may go without a heartbeat before Temporal retries it on another worker (a crashed worker). */
     heartbeatTimeoutMs: positiveMs.optional(),
+    /** The org's Audit Trail retention: older events are gone (Datadog: 7 days by default, 3 to 90). Absent in older schedules: 7 days. */
+    retentionMs: z.number().int().min(3 * 86_400_000).max(90 * 86_400_000).optional(),
   })
   .strict();
 

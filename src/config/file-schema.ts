@@ -22,8 +22,14 @@ export const TierFileSchema = strictObject({
   severity: z.enum(SEVERITIES),
 });
 
+/** What the on-call should do when the rule pages: a short text (check, contain, restore) and/or a link to a longer one. */
+export const RunbookFileSchema = strictObject({
+  text: z.string().min(1).max(2000, 'must be at most 2000 characters; link a longer runbook with url').optional(),
+  url: z.string().url('must be a URL such as https://wiki.example.com/runbooks/role-grant').optional(),
+}).refine((runbook) => runbook.text !== undefined || runbook.url !== undefined, { message: 'needs text, url or both' });
+
 export const FileRuleSchema = strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, _ . or -'),
+  id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, _ . or -').max(64, 'must be at most 64 characters'),
   description: z.string().optional(),
   enabled: z.boolean().optional(),
   match: MatchMapSchema.optional(),
@@ -31,6 +37,7 @@ export const FileRuleSchema = strictObject({
   combine: z.array(z.string().min(1)).min(1).optional(),
   window: duration.optional(),
   tiers: z.array(TierFileSchema).min(1).optional(),
+  runbook: RunbookFileSchema.optional(),
   /** Example events with the expected outcome, run by `audit-spike rules test`. */
   tests: z.array(RuleTestSchema).optional(),
 }).refine((rule) => [rule.match, rule.matchAny, rule.combine].filter(Boolean).length <= 1, {
@@ -66,6 +73,29 @@ const MaintenanceWindowFileSchema = strictObject({
   }
 });
 
+/** An actor exempted from some rules (or every rule), until a time: `{ actor: terraform@…, rules: [monitor_delete], expires: 2027-01-31 }`. */
+const ExemptionFileSchema = strictObject({
+  actor: z.string().min(1),
+  rules: z.array(z.string().min(1)).min(1).optional(),
+  expires: timestamp.optional(),
+  reason: z.string().min(1).optional(),
+});
+
+/** `suppress.actors` entries: a pattern allowlisted for good, or an exemption with rules and an expiry. */
+const SuppressedActorFileSchema = z.unknown().transform((value, ctx): string | z.output<typeof ExemptionFileSchema> => {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an actor id or pattern such as "*@ci.example.com", or { actor, rules?, expires?, reason? }' });
+    return z.NEVER;
+  }
+  const parsed = ExemptionFileSchema.safeParse(value, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
 const DatadogFileSchema = strictObject({
   site: z.string().min(1).optional(),
   baseUrl: z.string().url().optional(),
@@ -75,6 +105,10 @@ const DatadogFileSchema = strictObject({
   pageLimit: z.number().int().min(1).max(1000).default(1000),
   requestTimeout: duration.default(30_000),
   heartbeatTimeout: duration.default(60_000),
+  /** The org's Audit Trail retention ("seven days… between three and 90 days", docs.datadoghq.com/account_management/audit_trail/). */
+  retention: duration.default(7 * 86_400_000).refine((ms) => ms >= 3 * 86_400_000 && ms <= 90 * 86_400_000, {
+    message: 'must be between 3d and 90d: the retention set for Audit Trail in your Datadog org (Organization Settings → Audit Trail; default 7d)',
+  }),
   appUrl: z.string().url().optional(),
 });
 
@@ -113,7 +147,7 @@ const DetectionFileSchema = strictObject({
   actorNameFields: z.array(z.string().min(1)).optional(),
   readOnlyActions: z.array(z.string()).default(['accessed', 'listed', 'login']),
   suppress: strictObject({
-    actors: z.array(z.string().min(1)).default([]),
+    actors: z.array(SuppressedActorFileSchema).default([]),
     maintenanceWindows: z.array(MaintenanceWindowFileSchema).default([]),
   }).prefault({}),
   autoResolve: z.boolean().default(false),

@@ -1,7 +1,7 @@
 import { DEFAULT_TEMPLATES } from '../detection/summary';
 import type { ActorField, MatchClause, RuleSpec } from '../detection/types';
 import { AuditSpikeArgsSchema, type AuditSpikeArgs } from './args-schema';
-import { DEFAULT_RULES } from './default-rules';
+import { DEFAULT_RULES, defaultRuleTests } from './default-rules';
 import { ConfigError } from './errors';
 import type { ActorFieldFile, FileConfig, FileRule } from './file-schema';
 import { formatPath, formatProblem, problemsFromZod, type Locate, type PathKey, type Problem } from './issues';
@@ -52,6 +52,13 @@ function resolveRules(config: FileConfig, problems: Problem[]): { rules: RuleSpe
   const rules = config.detection.defaultRules ? DEFAULT_RULES.map((rule) => structuredClone(rule)) : [];
   const origins: RuleOrigin[] = rules.map((rule) => ({ label: `default rule "${rule.id}"` }));
   const tests: RuleTests[] = [];
+  // A default's own tests test its definition: they are dropped when the file redefines what the rule matches or counts.
+  const redefined = new Set(config.detection.rules
+    .filter((entry) => entry.match || entry.matchAny || entry.combine || entry.window !== undefined || entry.tiers)
+    .map((entry) => entry.id));
+  for (const rule of rules) {
+    if (!redefined.has(rule.id)) tests.push({ ruleId: rule.id, where: 'default rule', tests: defaultRuleTests(rule.id) });
+  }
   config.detection.rules.forEach((entry: FileRule, index) => {
     const path = ['detection', 'rules', index];
     const where = `${formatPath(path)} (id "${entry.id}")`;
@@ -76,6 +83,7 @@ function resolveRules(config: FileConfig, problems: Problem[]): { rules: RuleSpe
       }
       if (entry.window !== undefined) existing.windowMs = entry.window;
       if (entry.tiers) existing.tiers = entry.tiers;
+      if (entry.runbook) existing.runbook = entry.runbook;
       origins[existingIndex] = { path, label: where };
       return;
     }
@@ -94,6 +102,7 @@ function resolveRules(config: FileConfig, problems: Problem[]): { rules: RuleSpe
       ...(entry.combine ? { combines: entry.combine } : {}),
       windowMs: entry.window!,
       tiers: entry.tiers!,
+      ...(entry.runbook ? { runbook: entry.runbook } : {}),
     });
     origins.push({ path, label: where });
   });
@@ -127,6 +136,15 @@ export function resolveConfig(config: FileConfig, source = 'config', locate?: Lo
     if (!pagerduty.fromEmail) problems.push({ path: ['pagerduty', 'fromEmail'], message: 'required when mode is rest (PagerDuty needs a From header with a user\'s email)' });
   }
   if (schedule.interval < 60_000) problems.push({ path: ['schedule', 'interval'], message: `must be at least 1m (got ${schedule.interval} ms)` });
+  detection.suppress.actors.forEach((entry, index) => {
+    if (typeof entry === 'string') return;
+    const known = rules.map((rule) => rule.id);
+    for (const ruleId of entry.rules ?? []) {
+      if (!known.includes(ruleId)) {
+        problems.push({ path: ['detection', 'suppress', 'actors', index, 'rules'], message: `unknown rule "${ruleId}"; allowed: ${known.join(', ')}` });
+      }
+    }
+  });
   if (problems.length) fail(source, problems, locate);
 
   const pagerdutyTarget = pagerduty.mode === 'events'
@@ -167,8 +185,14 @@ export function resolveConfig(config: FileConfig, source = 'config', locate?: Lo
       actorNameFields: detection.actorNameFields ?? ['usr.name'],
       readOnlyActions: detection.readOnlyActions,
       suppress: {
-        actors: detection.suppress.actors,
+        actors: detection.suppress.actors.filter((entry): entry is string => typeof entry === 'string'),
         maintenanceWindows: detection.suppress.maintenanceWindows.map((w) => ({ fromMs: w.from, toMs: w.to, actors: w.actors, reason: w.reason })),
+        exemptions: detection.suppress.actors.filter((entry) => typeof entry !== 'string').map((entry) => ({
+          actor: entry.actor,
+          rules: entry.rules ?? [],
+          ...(entry.expires !== undefined ? { expiresMs: entry.expires } : {}),
+          ...(entry.reason ? { reason: entry.reason } : {}),
+        })),
       },
       autoResolve: detection.autoResolve,
       templates: { title: detection.templates.title ?? DEFAULT_TEMPLATES.title, body: detection.templates.body ?? DEFAULT_TEMPLATES.body },
@@ -184,6 +208,7 @@ export function resolveConfig(config: FileConfig, source = 'config', locate?: Lo
       pageLimit: datadog.pageLimit,
       requestTimeoutMs: datadog.requestTimeout,
       heartbeatTimeoutMs: datadog.heartbeatTimeout,
+      retentionMs: datadog.retention,
     },
     pagerduty: pagerdutyTarget,
   };

@@ -17,6 +17,9 @@ interface CompiledField extends ActorField {
   applies: (inner: Record<string, unknown>) => boolean;
 }
 
+/** Enough of an email to tell one from the UUID Datadog puts in `usr.email` for key-authenticated actions. */
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
 function textAt(inner: Record<string, unknown>, read: Getter): string | undefined {
   const raw = read(inner);
   if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
@@ -28,6 +31,10 @@ function textAt(inner: Record<string, unknown>, read: Getter): string | undefine
  * Resolves who did it: the first mapped field that applies to the event and has a value wins. Emails are lower-cased;
  * ids (users, service accounts, API keys) are kept as they are. No field at all → `unknown`. The display name is the
  * first name field with a value, else, for an actor named by an id, its email.
+ *
+ * For actions done with an API and application key, Datadog records the user's UUID in `usr.email` and the email in
+ * `usr.id` (the design's "Datadog facts"; the recorded agent event has a UUID in both). So an email field only names
+ * the actor when it holds an email, and an id field holding an email names the same person as their session events do.
  */
 export class ActorResolver {
   private readonly fields: CompiledField[];
@@ -50,8 +57,10 @@ export class ActorResolver {
     for (const field of this.fields) {
       const text = textAt(inner, field.read);
       if (text === undefined || !field.applies(inner)) continue;
-      id = field.prefix + (field.kind === 'email' ? text.toLowerCase() : text);
-      byEmail = field.kind === 'email';
+      const isEmail = EMAIL.test(text);
+      if (field.kind === 'email' && !isEmail) continue;
+      byEmail = isEmail && (field.kind === 'email' || field.kind === 'id');
+      id = field.prefix + (byEmail ? text.toLowerCase() : text);
       break;
     }
     for (const read of this.nameFields) {
@@ -61,7 +70,7 @@ export class ActorResolver {
     if (id !== UNKNOWN_ACTOR && !byEmail) {
       for (const read of this.emailFields) {
         const email = textAt(inner, read);
-        if (email !== undefined) return { id, name: email };
+        if (email !== undefined && EMAIL.test(email)) return { id, name: email };
       }
     }
     return { id };

@@ -32,20 +32,43 @@ export function pathGetter(segments: readonly string[]): Getter {
   }
 }
 
-/** Epoch ms of the event, accepting ISO strings, Date objects (the Datadog client deserializes to Date) and epoch ms; NaN when unusable. */
+/**
+ * Epoch ms of the event, accepting ISO strings, Date objects (the Datadog client deserializes the outer timestamp to a
+ * Date) and epoch ms; NaN when unusable. Without an outer timestamp, the inner `attributes.attributes.timestamp`.
+ *
+ * Datadog's inner timestamp of request events has microseconds and no zone (`2022-04-13T09:21:13.750599`, genuine
+ * recording in DataDog/datadog-api-client-typescript cassettes/v2/Audit_2643932488 @ a6d1742): it is UTC, but
+ * `Date.parse` reads a zone-less date-time as local time, and so does the client (`dateFromRFC3339String` builds
+ * `new Date(text)` and keeps the text as `originalDate`). Both are read here as UTC.
+ */
 export function eventTimestamp(event: AuditEventLike): number {
-  const raw = event?.attributes?.timestamp;
-  if (typeof raw === 'string') {
-    const fast = parseIsoUtc(raw);
-    if (fast === fast) return fast;
-    if (/^\d+$/.test(raw)) return Number(raw);
-    const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(raw);
-    if (date && Number(date[3]) > daysInMonth(Number(date[1]), Number(date[2]))) return Number.NaN;
-    return Date.parse(raw);
+  const outer = timestampValue(event?.attributes?.timestamp);
+  if (outer === outer || event?.attributes?.timestamp !== undefined) return outer;
+  const inner = event?.attributes?.attributes as { timestamp?: unknown } | null | undefined;
+  return inner !== null && typeof inner === 'object' ? timestampValue(inner.timestamp) : Number.NaN;
+}
+
+function timestampValue(raw: unknown): number {
+  if (typeof raw === 'string') return parseTimestampText(raw);
+  if (raw instanceof Date) {
+    const original = (raw as Date & { originalDate?: unknown }).originalDate;
+    return typeof original === 'string' ? parseTimestampText(original) : raw.getTime();
   }
-  if (raw instanceof Date) return raw.getTime();
   if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
   return Number.NaN;
+}
+
+/** A date-time with no zone designator: Datadog's are UTC. */
+const ZONELESS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$/;
+
+export function parseTimestampText(raw: string): number {
+  const fast = parseIsoUtc(raw);
+  if (fast === fast) return fast;
+  if (ZONELESS.test(raw)) return parseIsoUtc(`${raw}Z`);
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(raw);
+  if (date && Number(date[3]) > daysInMonth(Number(date[1]), Number(date[2]))) return Number.NaN;
+  return Date.parse(raw);
 }
 
 export function eventId(event: AuditEventLike): string | undefined {

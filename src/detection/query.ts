@@ -1,28 +1,71 @@
-import type { MatchClause, RuleSpec } from './types';
+import type { MatchClause, MatchCondition, RuleSpec } from './types';
 
-/** A value as Datadog search syntax needs it: bare when safe, else double-quoted with escapes. */
+/**
+ * Datadog's search syntax, as its docs state it (https://docs.datadoghq.com/logs/explorer/search_syntax/, which Audit
+ * Trail shares): attribute search is case-sensitive, and the characters `- ! && || > >= < <= ( ) { } [ ] " * ? : \ #`
+ * and spaces must be escaped with `\` or the value double-quoted; `*` is a wildcard only outside quotes. A `-` is
+ * read as negation only where a term starts (`service:web-app` is an everyday query), so only a leading one is escaped.
+ */
+const SPECIAL = /[!&|><(){}[\]"*?:\\#\s]|^-/;
+const SPECIAL_BUT_WILDCARD = /[!&|><(){}[\]"?:\\#\s]|^-/g;
+
+/** A value as Datadog search syntax reads it literally: bare when safe, double-quoted otherwise, `*` kept a wildcard. */
 export function quoteQueryValue(value: string): string {
-  return /^[A-Za-z0-9_.*@:-]+$/.test(value) ? value : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  if (value.includes('*')) return value.replace(SPECIAL_BUT_WILDCARD, (ch) => `\\${ch}`);
+  return SPECIAL.test(value) || value === '' ? `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : value;
 }
 
+/**
+ * The case Datadog stores these attributes in (the design's "Datadog facts", the Audit Trail events reference and the
+ * recorded events): `action` and `asset.type` lower case (`modified`, `api_key`), `evt.name` title case ("Access
+ * Management"), `evt.actor.type` and `http.method` upper case (`USER`, `GET`).
+ */
+const STORED_CASE: Record<string, (value: string) => string> = {
+  action: (value) => value.toLowerCase(),
+  'asset.type': (value) => value.toLowerCase(),
+  'evt.name': (value) => value.toLowerCase().replace(/(^|\s)(\S)/g, (_, space: string, first: string) => space + first.toUpperCase()),
+  'evt.actor.type': (value) => value.toUpperCase(),
+  'http.method': (value) => value.toUpperCase(),
+};
+
+/**
+ * The spellings to search for one condition: the stored case first, then the value as written when it differs (for
+ * the odd value stored otherwise, such as the recorded actor type "Other"). Undefined when the stored case of the field
+ * is unknown: Datadog would miss other spellings the local, case-insensitive match accepts, so the server-side query
+ * must not narrow on it.
+ */
+function serverSpellings(condition: MatchCondition): string[] | undefined {
+  const storedCase = STORED_CASE[condition.path];
+  if (!storedCase) return undefined;
+  return [...new Set(condition.values.flatMap((value) => [storedCase(value), value]))];
+}
+
+function termFor(path: string, values: string[]): string {
+  const quoted = values.map(quoteQueryValue);
+  return quoted.length === 1 ? `@${path}:${quoted[0]}` : `@${path}:(${quoted.join(' OR ')})`;
+}
+
+/** One clause as a query; '*' when no condition can narrow server-side. */
 function clauseQuery(clause: MatchClause): string {
-  const terms = clause.all.map((condition) => {
-    const values = condition.values.map(quoteQueryValue);
-    return values.length === 1 ? `@${condition.path}:${values[0]}` : `@${condition.path}:(${values.join(' OR ')})`;
+  const terms = clause.all.flatMap((condition) => {
+    const values = serverSpellings(condition);
+    return values ? [termFor(condition.path, values)] : [];
   });
+  if (terms.length === 0) return '*';
   return terms.length === 1 ? terms[0] : `(${terms.join(' AND ')})`;
 }
 
 /**
  * The Datadog search query that narrows the audit trail to events some enabled rule could match, so Datadog
- * filters server-side; the core classifies again locally. `extra` (the user's own filter) is ANDed.
+ * filters server-side; the core classifies again locally, case-insensitively. `extra` (the user's own filter) is ANDed.
  */
 export function auditQueryFor(rules: RuleSpec[], readOnlyActions: string[], extra: string): string {
-  const clauses = rules.filter((rule) => rule.enabled && !rule.combines).flatMap((rule) => rule.anyOf);
-  let query = clauses.some((clause) => clause.all.length === 0) || clauses.length === 0 ? '*' : clauses.map(clauseQuery).join(' OR ');
-  if (clauses.length > 1 && query !== '*') query = `(${query})`;
+  const clauses = rules.filter((rule) => rule.enabled && !rule.combines).flatMap((rule) => rule.anyOf).map(clauseQuery);
+  const distinct = [...new Set(clauses)];
+  let query = distinct.length === 0 || distinct.includes('*') ? '*' : distinct.join(' OR ');
+  if (distinct.length > 1 && query !== '*') query = `(${query})`;
   const parts = [query];
-  if (readOnlyActions.length) parts.push(`-@action:(${readOnlyActions.map(quoteQueryValue).join(' OR ')})`);
+  if (readOnlyActions.length) parts.push(`-${termFor('action', serverSpellings({ path: 'action', values: readOnlyActions })!)}`);
   if (extra.trim()) parts.push(`(${extra.trim()})`);
   return parts.filter((part) => part !== '*').join(' ') || '*';
 }

@@ -1,7 +1,8 @@
 import type { DatadogAuditClient } from '../activities/datadog-client';
 import type { AuditSpikeArgs } from '../config/args-schema';
 import { Detector } from '../detection/detector';
-import { lateAfterMs, planRun } from '../detection/plan';
+import { DEFAULT_RETENTION_MS, lateAfterMs, pastRetention, planRun } from '../detection/plan';
+import { formatDuration } from '../detection/duration';
 import { zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from '../detection/scan';
 import type { IncidentSummary } from '../detection/summary';
 import type { IncidentRecord } from '../workflows/run-result';
@@ -36,12 +37,16 @@ export interface BacktestReport {
   /** Every incident that would have been opened, as PagerDuty would hold it at the end (final severity and counts). */
   incidents: IncidentOutput[];
   suppressed: SuppressedBurst[];
+  /** What the reader must know about the result, plainly: the range reached past Datadog's retention. Always set by runBacktest. */
+  warnings?: string[];
 }
 
 export interface BacktestOptions {
   args: AuditSpikeArgs;
   fromMs: number;
   toMs: number;
+  /** The wall clock, against which Datadog's retention horizon stands (default Date.now()). */
+  nowMs?: number;
   datadog: DatadogAuditClient;
   hooks: ScanRetryHooks & { runDone?(run: BacktestRun, index: number, total: number): void };
 }
@@ -115,6 +120,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     hooks.runDone?.(run, index, ticks.length);
   }
 
+  const retentionMs = args.datadog.retentionMs ?? DEFAULT_RETENTION_MS;
+  const readStart = readFrom ?? options.fromMs;
+  const gone = pastRetention(readStart, cursor ?? options.toMs, options.nowMs ?? Date.now(), retentionMs);
+  const warnings = gone ? [retentionWarning(gone, retentionMs)] : [];
   return {
     org: args.orgId,
     intervalMs: cadence.intervalMs,
@@ -124,5 +133,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     runs,
     incidents: toIncidentOutput([...incidents.values()]),
     suppressed,
+    warnings,
   };
+}
+
+function retentionWarning(gone: { from: number; to: number; readableFrom: number }, retentionMs: number): string {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return `Datadog keeps audit events for ${formatDuration(retentionMs)} (datadog.retention), so the events from ${iso(gone.from)} to ${iso(gone.to)} ` +
+    `are gone: the runs reading them found nothing there, which says nothing about what happened then. Datadog can be read from ` +
+    `${iso(gone.readableFrom)}: backtest from then on, or set datadog.retention if your org keeps audit events longer (3d to 90d).`;
 }

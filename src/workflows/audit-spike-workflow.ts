@@ -6,6 +6,7 @@ import { lateAfterMs, planRun } from '../detection/plan';
 import { zeroCounters, type ScanCounters, type SuppressedBurst } from '../detection/scan';
 import { emptyState, isCarriedState, type StoredState } from '../detection/state';
 import { formatDuration } from '../detection/duration';
+import { incidentRecord, notifiedSeverityOf, outcomeReport, tellPagerDuty } from './pagerduty-steps';
 import { isRunResult, type IncidentRecord, type RunResult } from './run-result';
 
 /** The scan's heartbeat timeout decides how fast a crashed worker's page loop resumes elsewhere; it comes from the config. */
@@ -18,19 +19,6 @@ function scanActivity(heartbeatTimeoutMs = 60_000, summary?: string) {
     scheduleToCloseTimeout: '1 hour',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
   }).scanAuditEvents;
-}
-
-/**
- * One attempt makes at most four PagerDuty calls, each bounded by the request timeout, so a worker that dies mid-call is
- * noticed soon after; retries go on for an hour (the dedup key keeps it to one incident).
- */
-function incidentActivity(requestTimeoutMs: number, summary?: string) {
-  return proxyActivities<AuditSpikeActivities>({
-    ...(summary ? { summary } : {}),
-    startToCloseTimeout: 4 * requestTimeoutMs + 10_000,
-    scheduleToCloseTimeout: '1 hour',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  }).openOrUpdateIncident;
 }
 
 const { findLatestRunResult } = proxyActivities<AuditSpikeActivities>({
@@ -76,7 +64,8 @@ function runDetails(report: string, counts: ScanCounters & { pages: number }, in
   lines.push(`Events read ${counts.read}, sensitive ${counts.matched}, skipped (malformed) ${counts.skipped}, duplicates ${counts.duplicates}, unknown actor ${counts.unknownActor}, pages ${counts.pages}.`);
   for (const incident of incidents) {
     const perRule = Object.entries(incident.counts).map(([rule, count]) => `${rule}=${count}`).join(', ');
-    lines.push(`- ${incident.kind} **${incident.actor}** ${incident.severity}: ${perRule}; ${incident.firstSeen} → ${incident.lastSeen}${incident.late ? ' (late)' : ''}`);
+    const outcome = incident.outcome ? ` — ${incident.outcome.result}: ${incident.outcome.detail}` : '';
+    lines.push(`- ${incident.kind} **${incident.actor}** ${incident.severity}: ${perRule}; ${incident.firstSeen} → ${incident.lastSeen}${incident.late ? ' (late)' : ''}${outcome}`);
   }
   for (const s of suppressed) lines.push(`- suppressed **${s.actor}** (${s.severity}, ${s.events} events): ${s.reason}`);
   return lines.join('\n');
@@ -105,7 +94,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
   const hasPrevious = previous !== undefined;
 
   const scheduledAt = scheduledTime();
-  const plan = planRun(hasPrevious ? previous.cursor : undefined, scheduledAt, args.cadence);
+  const plan = planRun(hasPrevious ? previous.cursor : undefined, scheduledAt, args.cadence, args.datadog.retentionMs);
   let state: StoredState = hasPrevious ? previous.state : emptyState(plan.chunks[0]?.from ?? plan.to);
   const counts = { ...zeroCounters(), pages: 0 };
   const incidents: IncidentRecord[] = [];
@@ -134,24 +123,17 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     addCounters(counts, scanned.counters, scanned.pages);
     suppressed.push(...scanned.suppressed);
     for (const action of scanned.actions) {
-      const { summary } = action;
-      const verb = { trigger: 'Page', update: 'Update incident for', resolve: 'Resolve incident for' }[action.kind];
-      const openOrUpdateIncident = incidentActivity(args.pagerduty.requestTimeoutMs, `${verb} ${summary.actor} (${summary.severity}, ${summary.events} events)`);
-      await openOrUpdateIncident({ pagerduty: args.pagerduty, action });
-      incidents.push({
-        kind: action.kind, actor: summary.actor, severity: summary.severity, rules: summary.rules, counts: summary.counts,
-        events: summary.events, firstSeen: summary.firstSeen, lastSeen: summary.lastSeen, dedupKey: summary.dedupKey, late: summary.late,
-      });
+      // `state` is still what this scan started from: it holds what PagerDuty was last told of each ongoing burst.
+      const outcome = await tellPagerDuty(args.pagerduty, action, notifiedSeverityOf(state, action));
+      incidents.push(incidentRecord(action, outcome));
     }
     state = scanned.state;
   }
 
   const from = plan.chunks[0]?.from ?? plan.to;
-  const paged = incidents.filter((i) => i.kind === 'trigger');
   const report = [
     `Read ${counts.read} audit events (${counts.matched} sensitive, ${counts.skipped} skipped) from ${new Date(from).toISOString()} to ${new Date(plan.to).toISOString()}`,
-    paged.length ? `paged ${paged.length}: ${paged.map((i) => `${i.actor} (${i.severity})`).join(', ')}` : 'quiet: no actor crossed a threshold',
-    ...(incidents.length > paged.length ? [`${incidents.length - paged.length} incident update(s)`] : []),
+    ...outcomeReport(incidents),
     ...(suppressed.length ? [`suppressed ${suppressed.length}: ${suppressed.map((s) => s.actor).join(', ')}`] : []),
     ...(plan.remainingMs > 0 ? [`catching up: ${formatDuration(plan.remainingMs)} left for the next runs`] : []),
   ].join('; ');

@@ -1,3 +1,4 @@
+import type { IncidentOutcome } from '../activities/pagerduty';
 import type { ScanCounters, SuppressedBurst, IncidentAction } from '../detection/scan';
 import type { StoredState } from '../detection/state';
 import type { IncidentSummary } from '../detection/summary';
@@ -6,6 +7,8 @@ import type { IncidentSummary } from '../detection/summary';
 export interface IncidentRecord
   extends Pick<IncidentSummary, 'actor' | 'severity' | 'rules' | 'counts' | 'events' | 'firstSeen' | 'lastSeen' | 'dedupKey' | 'late'> {
   kind: IncidentAction['kind'];
+  /** What PagerDuty made of it (a live run; replays have none): e.g. skipped, "resolved in PagerDuty by a person". */
+  outcome?: Pick<IncidentOutcome, 'result' | 'detail' | 'incidentId'>;
 }
 
 /** What a run returns: the next run's starting point (cursor and carried state) and a small report. Never raw events. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load';
+import { searchAttributeCliTypes } from '../../src/workflows/search-attributes';
 
 /**
  * No Docker engine runs in CI, so the compose stack is checked as far as it can be without one: the file against the
@@ -38,6 +39,12 @@ describe('docker-compose.yml', () => {
     expect(compose.services.temporal.command).toEqual(expect.arrayContaining(['start-dev', '--db-filename']));
     expect(compose.services.temporal.ports).toEqual(['7233:7233', '8233:8233']);
     expect(compose.services.worker.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  test('the Temporal server registers every search attribute the workflow upserts, with its type', () => {
+    const command = compose.services.temporal.command!;
+    const registered = command.flatMap((arg, i) => (command[i - 1] === '--search-attribute' ? [arg] : []));
+    expect(registered.sort()).toEqual(searchAttributeCliTypes().map(({ name, type }) => `${name}=${type}`).sort());
   });
 
   test('its commands name files and subcommands the project has, on the ports the README documents', () => {
