@@ -6,6 +6,7 @@ import { createFindLatestRunResult } from './latest-run-result';
 import { recordIncident, recordScan } from './metrics';
 import { createOpenOrUpdateIncident } from './pagerduty';
 import { createScanAuditEvents } from './scan-audit-events';
+import { createCheckSearchAttributes } from './search-attributes';
 import type { Environment } from './secrets';
 
 export interface ActivityDeps {
@@ -53,9 +54,10 @@ export function createActivities(deps: ActivityDeps) {
     },
     async openOrUpdateIncident(input: Parameters<typeof incident>[0]) {
       const outcome = await incident(input);
-      recordIncident(input.action.summary.orgId, input.action.kind);
+      recordIncident(input.action.summary.orgId, outcome);
       return outcome;
     },
+    checkSearchAttributes: createCheckSearchAttributes({ ...(deps.temporalClient ? { temporalClient: deps.temporalClient } : {}) }),
     findLatestRunResult: createFindLatestRunResult({ ...(deps.temporalClient ? { temporalClient: deps.temporalClient } : {}) }),
   };
 }

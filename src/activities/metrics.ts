@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { IncidentAction } from '../detection/scan';
+import type { IncidentOutcome } from './pagerduty/outcome';
 import type { ScanOutput } from './scan-audit-events';
 
 /**
@@ -16,7 +16,13 @@ export function recordScan(orgId: string, output: ScanOutput): void {
   meter.createCounter('audit_spike_suppressed', 'bursts', 'Bursts suppressed by allowlists or maintenance windows').add(output.suppressed.length, tags);
 }
 
-export function recordIncident(orgId: string, kind: IncidentAction['kind']): void {
+/** Counts what PagerDuty made of the action: an update left alone because a person acted is `skipped`, not `updated`. */
+export function recordIncident(orgId: string, outcome: Pick<IncidentOutcome, 'kind' | 'result'>): void {
+  const meter = Context.current().metricMeter;
+  if (outcome.result === 'skipped') {
+    meter.createCounter('audit_spike_incidents_skipped', 'incidents', 'Incident updates left alone (a person acknowledged or resolved it, or nothing new to say)').add(1, { org: orgId, kind: outcome.kind });
+    return;
+  }
   const names = { trigger: 'audit_spike_incidents_opened', update: 'audit_spike_incidents_updated', resolve: 'audit_spike_incidents_resolved' } as const;
-  Context.current().metricMeter.createCounter(names[kind], 'incidents', `PagerDuty incidents ${kind === 'trigger' ? 'opened' : `${kind}d`}`).add(1, { org: orgId });
+  meter.createCounter(names[outcome.kind], 'incidents', `PagerDuty incidents ${outcome.kind === 'trigger' ? 'opened' : `${outcome.kind}d`}`).add(1, { org: orgId });
 }

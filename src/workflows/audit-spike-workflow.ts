@@ -1,5 +1,5 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, log, proxyActivities, setCurrentDetails, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditSpikeActivities } from '../activities';
 import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
 import { lateAfterMs, planRun } from '../detection/plan';
@@ -8,6 +8,8 @@ import { emptyState, isCarriedState, type StoredState } from '../detection/state
 import { formatDuration } from '../detection/duration';
 import { incidentRecord, notifiedSeverityOf, outcomeReport, tellPagerDuty } from './pagerduty-steps';
 import { isRunResult, type IncidentRecord, type RunResult } from './run-result';
+import { AUDIT_SPIKE_EVENTS_READ, AUDIT_SPIKE_ORG, AUDIT_SPIKE_PAGED, AUDIT_SPIKE_SEVERITY } from './search-attributes';
+import { higherSeverity, type Severity } from '../detection/types';
 
 /** The scan's heartbeat timeout decides how fast a crashed worker's page loop resumes elsewhere; it comes from the config. */
 function scanActivity(heartbeatTimeoutMs = 60_000, summary?: string) {
@@ -21,10 +23,33 @@ function scanActivity(heartbeatTimeoutMs = 60_000, summary?: string) {
   }).scanAuditEvents;
 }
 
-const { findLatestRunResult } = proxyActivities<AuditSpikeActivities>({
+const { findLatestRunResult, checkSearchAttributes } = proxyActivities<AuditSpikeActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumAttempts: 3 },
 });
+
+/**
+ * Makes the run findable (`AuditSpikePaged = true`, `AuditSpikeSeverity = "critical"`). Upserting attributes the namespace
+ * lacks would fail every workflow task, so the worker is asked first (once per worker); without them the run still
+ * completes, and the worker has said how to register them.
+ */
+async function markRunSearchable(orgId: string, eventsRead: number, incidents: IncidentRecord[]): Promise<void> {
+  let available = false;
+  try {
+    available = (await checkSearchAttributes()).available;
+  } catch (error) {
+    log.warn('Could not check the AuditSpike* search attributes; this run is not searchable by them', { orgId, error: String(error) });
+  }
+  if (!available) return;
+  const paged = incidents.filter((i) => i.kind === 'trigger' && i.outcome?.result !== 'failed');
+  const severity = paged.reduce<Severity | undefined>((top, i) => (top ? higherSeverity(top, i.severity) : i.severity), undefined);
+  upsertSearchAttributes([
+    { key: AUDIT_SPIKE_ORG, value: orgId },
+    { key: AUDIT_SPIKE_PAGED, value: paged.length > 0 },
+    { key: AUDIT_SPIKE_EVENTS_READ, value: eventsRead },
+    ...(severity ? [{ key: AUDIT_SPIKE_SEVERITY, value: severity }] : []),
+  ]);
+}
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
@@ -99,6 +124,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
   const counts = { ...zeroCounters(), pages: 0 };
   const incidents: IncidentRecord[] = [];
   const suppressed: SuppressedBurst[] = [];
+  const warnings: string[] = plan.abandonedReason ? [plan.abandonedReason] : [];
 
   const iso = (ms: number) => new Date(ms).toISOString();
   setCurrentDetails(
@@ -121,6 +147,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
       state,
     });
     addCounters(counts, scanned.counters, scanned.pages);
+    for (const warning of scanned.warnings ?? []) if (!warnings.includes(warning)) warnings.push(warning);
     suppressed.push(...scanned.suppressed);
     for (const action of scanned.actions) {
       // `state` is still what this scan started from: it holds what PagerDuty was last told of each ongoing burst.
@@ -136,6 +163,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     ...outcomeReport(incidents),
     ...(suppressed.length ? [`suppressed ${suppressed.length}: ${suppressed.map((s) => s.actor).join(', ')}`] : []),
     ...(plan.remainingMs > 0 ? [`catching up: ${formatDuration(plan.remainingMs)} left for the next runs`] : []),
+    ...warnings,
   ].join('; ');
   log.info(report, { orgId: args.orgId, window: { from: iso(from), to: iso(plan.to) } });
   setCurrentDetails(runDetails(report, counts, incidents, suppressed));
@@ -147,6 +175,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     eventsSkipped: counts.skipped,
     burstingActors: incidents.filter((i) => i.kind === 'trigger').map((i) => `${i.actor} (${i.severity})`).join(', ') || 'none',
   });
+  await markRunSearchable(args.orgId, counts.read, incidents);
 
   return {
     v: 1,
@@ -157,7 +186,8 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     startedFrom: hasPrevious ? 'previous-run' : 'lookback',
     chunks: plan.chunks.length,
     remainingMs: plan.remainingMs,
-    ...(plan.abandoned ? { abandoned: { from: new Date(plan.abandoned.from).toISOString(), to: new Date(plan.abandoned.to).toISOString() } } : {}),
+    ...(plan.abandoned ? { abandoned: { from: new Date(plan.abandoned.from).toISOString(), to: new Date(plan.abandoned.to).toISOString(), ...(plan.abandonedReason ? { reason: plan.abandonedReason } : {}) } } : {}),
+    ...(warnings.length ? { warnings } : {}),
     counts,
     incidents: incidents.slice(0, 100),
     suppressed: suppressed.slice(0, 100),

@@ -24,7 +24,10 @@ export interface RunResult {
   chunks: number;
   /** Time still to catch up, finished by the following runs. */
   remainingMs: number;
-  abandoned?: { from: string; to: string };
+  /** Time that was never read (a gap past schedule.maxCatchUp or Datadog's retention), and why. */
+  abandoned?: { from: string; to: string; reason?: string };
+  /** Plain sentences a person should see: retention reached, time that could not be read. */
+  warnings?: string[];
   counts: ScanCounters & { pages: number };
   incidents: IncidentRecord[];
   suppressed: SuppressedBurst[];

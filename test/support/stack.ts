@@ -57,6 +57,8 @@ export function withStackAndWorker(started: (stack: Stack) => void, options: Sta
 
 export interface StackOptions {
   uiPort?: number;
+  /** false: a namespace without the AuditSpike* search attributes. */
+  searchAttributes?: boolean;
   dataConverter?: DataConverter;
 }
 
@@ -71,6 +73,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     dbFile: join(dir, 'temporal.sqlite'),
     port: TEST_TEMPORAL_PORT,
     ...(options.uiPort ? { uiPort: options.uiPort } : { headless: true }),
+    ...(options.searchAttributes === false ? { searchAttributes: false } : {}),
   });
   const datadog = await DatadogSimulator.start({ rateLimit: { limit: 100_000, periodSeconds: 60 } });
   const pagerduty = await PagerDutySimulator.start({ tlsDir: join(dir, 'tls') });
