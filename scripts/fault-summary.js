@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Prints the fault suite's summary line (written by test/faults/fault-suite.test.ts) as the last line of its output.
+// Prints the fault suite's summary line (written by test/faults/fault-suite.test.ts) as the last line of its output,
+// after the scenarios that disagreed with their reference and a tally of the fault kinds played.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,5 +12,13 @@ if (!fs.existsSync(file)) {
 }
 const summary = JSON.parse(fs.readFileSync(file, 'utf8'));
 for (const scenario of summary.scenarios.filter((s) => s.problems.length)) console.log(`  ${scenario.label}\n    ${scenario.problems.join('\n    ')}`);
+// Labels read "#i seed S mode: … faults kind@step kind@step"; the tally says how often each kind and mode was played.
+const tally = new Map();
+for (const scenario of summary.scenarios) {
+  const mode = /^#\d+ seed \d+ (\w+):/.exec(scenario.label)?.[1];
+  if (mode) tally.set(`${mode} mode`, (tally.get(`${mode} mode`) ?? 0) + 1);
+  for (const kind of (/faults (.*)$/.exec(scenario.label)?.[1] ?? '').split(' ').filter(Boolean).map((f) => f.split('@')[0])) tally.set(kind, (tally.get(kind) ?? 0) + 1);
+}
+if (tally.size) console.log(`  played: ${[...tally].map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
 console.log(summary.line);
 process.exit(summary.missed === 0 && summary.duplicated === 0 ? 0 : 1);

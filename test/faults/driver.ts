@@ -3,7 +3,7 @@ import { applySchedule } from '../../src/schedule';
 import type { RunResult } from '../../src/workflows/run-result';
 import type { Stack } from '../support/stack';
 import type { WorkerProcess } from '../support/worker-process';
-import { prng, scheduledAt, type ExpectedIncident, type Fault, type Scenario } from './scenarios';
+import { prng, scheduledAt, type Fault, type Scenario } from './scenarios';
 
 export interface ScenarioOutcome {
   label: string;
@@ -16,6 +16,8 @@ export interface ScenarioOutcome {
   problems: string[];
   runs: RunResult[];
   seconds: number;
+  /** What the scenario did that the closing line does not show: a person's action, time abandoned past the retention. */
+  notes: string[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,18 +35,24 @@ async function persist<T>(what: string, operation: () => Promise<T>, timeoutMs =
   }
 }
 
-export function faultConfigYaml(index: number): string {
+export function faultConfigYaml(scenario: Pick<Scenario, 'index' | 'mode' | 'retentionMs'>): string {
+  const shortRetention = scenario.retentionMs < 7 * 86_400_000;
   return [
     'schedule:',
     '  paused: true', // the suite drives every run itself, by backfilling one scheduled time at a time
     '  lookback: 10m',
+    // A catch-up past a 3-day retention reads what is left in one run (48 chunks of 6h), so the scenario stays short.
+    ...(shortRetention ? ['  maxChunk: 6h'] : []),
     'datadog:',
     '  pageLimit: 10',
     '  requestTimeout: 2s',
     '  heartbeatTimeout: 4s',
+    `  retention: ${Math.round(scenario.retentionMs / 86_400_000)}d`,
     'pagerduty:',
     '  requestTimeout: 2s',
-    `# fault scenario ${index}`,
+    // REST mode against the simulator's account (sim/pagerduty/account.ts): its service, its policy, its bot user.
+    ...(scenario.mode === 'rest' ? ['  mode: rest', '  serviceId: PSEC001', '  escalationPolicyId: PSECEP1', '  fromEmail: audit-spike@example.com'] : []),
+    `# fault scenario ${scenario.index}`,
   ].join('\n');
 }
 
@@ -74,36 +82,72 @@ async function waitForSearches(stack: Stack, after: number, count: number, timeo
   }
 }
 
-function compare(expected: ExpectedIncident[], stack: Stack): Pick<ScenarioOutcome, 'expected' | 'paged' | 'missed' | 'duplicated' | 'problems'> {
+/** What a person did in PagerDuty during the scenario. */
+interface PersonAction {
+  action: 'resolve' | 'acknowledge';
+  actor: string;
+  dedupKey: string;
+  incidentId: string;
+  at: number;
+  /** The burst's severity PagerDuty had been told when the person acted. */
+  severity: string;
+}
+
+const RANK: Record<string, number> = { info: 0, warning: 1, error: 2, critical: 3 };
+
+/**
+ * Compares with the planted bursts. The truth of what a burst amounts to is the runs' own records (its last trigger or
+ * update: PagerDuty keeps the counts of what was last sent, and a same-severity update is not re-sent in Events mode);
+ * the truth of what was paged is the PagerDuty simulator's incidents, one per burst (two when a person resolved it and
+ * its severity then rose).
+ */
+function compare(scenario: Scenario, stack: Stack, runs: RunResult[], person: PersonAction | undefined): Pick<ScenarioOutcome, 'expected' | 'paged' | 'missed' | 'duplicated' | 'problems'> {
   const problems: string[] = [];
+  const records = runs.flatMap((run) => run.incidents);
+  const actorOfKey = new Map(records.map((r) => [r.dedupKey, r.actor]));
   const byActor = new Map<string, ReturnType<Stack['pagerduty']['incidents']['slice']>>();
   for (const incident of stack.pagerduty.incidents) {
     const details = (incident.alerts[0]?.payload as { custom_details?: { actor?: string } } | undefined)?.custom_details;
-    const actor = details?.actor ?? '(none)';
+    const actor = actorOfKey.get(incident.dedupKey) ?? details?.actor ?? `(dedup key ${incident.dedupKey})`;
     byActor.set(actor, [...(byActor.get(actor) ?? []), incident]);
   }
   let missed = 0;
   let duplicated = 0;
-  const expectedActors = new Set(expected.map((e) => e.actor));
-  for (const want of expected) {
+  const expectedActors = new Set(scenario.expected.map((e) => e.actor));
+  for (const want of scenario.expected) {
     const got = byActor.get(want.actor) ?? [];
+    // Resolved by a person, then more severe: PagerDuty gets a new incident (the same key), as documented.
+    const allowed = person?.action === 'resolve' && person.actor === want.actor && RANK[want.severity] > RANK[person.severity] ? 2 : 1;
     if (got.length === 0) {
       missed++;
       problems.push(`missed: ${want.actor} (${want.severity}, ${JSON.stringify(want.counts)})`);
       continue;
     }
-    if (got.length > 1) {
-      duplicated += got.length - 1;
-      problems.push(`paged ${got.length} times: ${want.actor}`);
+    if (got.length > allowed) {
+      duplicated += got.length - allowed;
+      problems.push(`paged ${got.length} times (expected ${allowed}): ${want.actor}`);
+    } else if (got.length < allowed) {
+      problems.push(`paged ${got.length} times, expected ${allowed} (resolved by a person at ${person!.severity}, then ${want.severity}): ${want.actor}`);
     }
-    const incident = got[0];
-    const last = incident.alerts[incident.alerts.length - 1].payload as { custom_details: { counts: Record<string, number>; late: boolean } };
-    const first = incident.alerts[0].payload as { custom_details: { late: boolean } };
-    if (incident.severity !== want.severity) problems.push(`${want.actor}: severity ${incident.severity}, expected ${want.severity}`);
-    if (JSON.stringify(sortKeys(last.custom_details.counts)) !== JSON.stringify(sortKeys(want.counts))) {
-      problems.push(`${want.actor}: counts ${JSON.stringify(sortKeys(last.custom_details.counts))}, expected ${JSON.stringify(sortKeys(want.counts))}`);
+    const mine = records.filter((r) => r.actor === want.actor && (r.kind === 'trigger' || r.kind === 'update'));
+    const current = mine[mine.length - 1];
+    const trigger = mine.find((r) => r.kind === 'trigger');
+    if (!current || !trigger) {
+      problems.push(`${want.actor}: no trigger in the runs' records`);
+      continue;
     }
-    if (want.checkLate && first.custom_details.late !== want.late) problems.push(`${want.actor}: late=${first.custom_details.late}, expected ${want.late}`);
+    if (current.severity !== want.severity) problems.push(`${want.actor}: severity ${current.severity} in the runs' records, expected ${want.severity}`);
+    const latest = got[got.length - 1];
+    if (scenario.mode === 'events' && latest.severity !== want.severity && !(person?.actor === want.actor && person.action === 'resolve' && got.length === 1)) {
+      problems.push(`${want.actor}: severity ${latest.severity} in PagerDuty, expected ${want.severity}`);
+    }
+    if (JSON.stringify(sortKeys(current.counts)) !== JSON.stringify(sortKeys(want.counts))) {
+      problems.push(`${want.actor}: counts ${JSON.stringify(sortKeys(current.counts))}, expected ${JSON.stringify(sortKeys(want.counts))}`);
+    }
+    if (want.checkLate && trigger.late !== want.late) problems.push(`${want.actor}: late=${trigger.late}, expected ${want.late}`);
+  }
+  for (const gone of scenario.gone) {
+    if (byActor.has(gone.actor)) problems.push(`paged a burst Datadog no longer held: ${gone.actor}`);
   }
   for (const [actor, got] of byActor) {
     if (!expectedActors.has(actor)) {
@@ -111,8 +155,13 @@ function compare(expected: ExpectedIncident[], stack: Stack): Pick<ScenarioOutco
       problems.push(`paged without a burst: ${actor}`);
     }
   }
+  if (person?.action === 'resolve' && scenario.mode === 'rest') {
+    // A person's resolve is final for REST mode: no PUT and no note on that incident afterwards.
+    const touched = stack.pagerduty.requests.filter((r) => r.at > person.at && r.path.startsWith(`/incidents/${person.incidentId}`) && r.method !== 'GET');
+    if (touched.length) problems.push(`${person.actor}: the incident a person resolved was changed again: ${touched.map((r) => `${r.method} ${r.path} ${r.status}`).join(', ')}`);
+  }
   const paged = [...byActor.values()].reduce((sum, list) => sum + list.length, 0);
-  return { expected: expected.length, paged, missed, duplicated, problems };
+  return { expected: scenario.expected.length, paged, missed, duplicated, problems };
 }
 
 function sortKeys(record: Record<string, number>): Record<string, number> {
@@ -127,17 +176,22 @@ export async function playScenario(stack: Stack, worker: WorkerProcess, scenario
   stack.pagerduty.clear();
   stack.pagerduty.resetFaults();
   stack.datadog.addEvents(scenario.events.filter((e) => e.arrivesAfterStep === undefined).map((e) => e.event));
-  const config = stack.config(faultConfigYaml(scenario.index), `f${scenario.index}`);
+  const config = stack.config(faultConfigYaml(scenario), `f${scenario.index}`);
   await persist('apply schedule', () => applySchedule(stack.client, config));
   const scheduleId = config.schedule.scheduleId;
   const runs: RunResult[] = [];
   let faultsInjected = 0;
+  const problems: string[] = [];
+  let personFault = scenario.faults.find((f) => f.kind === 'pd-person-resolves' || f.kind === 'pd-person-acks');
+  let person: PersonAction | undefined;
 
   for (let step = 1; step <= scenario.steps; step++) {
     const faults: Fault[] = scenario.faults.filter((f) => f.step === step);
     if (scenario.skipped.has(step)) continue;
     let during: (() => Promise<void>) | undefined;
     const stepStart = Date.now();
+    // Datadog as it stood at this run's scheduled time: the org's retention counted back from then, not from now.
+    stack.datadog.setRetention(Date.now() - scheduledAt(scenario, step) + scenario.retentionMs);
     for (const fault of faults) {
       faultsInjected++;
       switch (fault.kind) {
@@ -185,18 +239,57 @@ export async function playScenario(stack: Stack, worker: WorkerProcess, scenario
           break;
         case 'downtime-hour':
           break; // the skipped steps before this one are the downtime; this run catches up
+        case 'retention-catch-up':
+          break; // the skipped steps before this one are a gap longer than the retention
+        case 'pd-person-resolves':
+        case 'pd-person-acks':
+          break; // acted on right after the run that pages the target burst, below
+        case 'pd-429-reset':
+          stack.pagerduty.failNext(429, 1 + Math.floor(random() * 3), { resetS: 1 + Math.floor(random() * 3) });
+          break;
+        case 'dd-partial':
+          // 1-2 partial pages are re-read; 3 or more in a row fail the attempt (retryable) and the retry resumes.
+          stack.datadog.partialNext(1 + Math.floor(random() * 4));
+          break;
+        case 'dd-cursor-last-page':
+          stack.datadog.faults.cursorOnLastPage = true;
+          break;
       }
     }
-    runs.push(await runStep(stack.client, scheduleId, scheduledAt(scenario, step), during));
+    const run = await runStep(stack.client, scheduleId, scheduledAt(scenario, step), during);
+    runs.push(run);
+    if (personFault && scenario.personTarget !== undefined) {
+      const target = scenario.expected[scenario.personTarget];
+      const paged = run.incidents.find((r) => r.actor === target.actor && r.kind === 'trigger');
+      if (paged) {
+        const action = personFault.kind === 'pd-person-resolves' ? 'resolve' : 'acknowledge';
+        try {
+          const incident = action === 'resolve' ? stack.pagerduty.personResolves(paged.dedupKey) : stack.pagerduty.personAcknowledges(paged.dedupKey);
+          person = { action, actor: target.actor, dedupKey: paged.dedupKey, incidentId: incident.id, at: Date.now(), severity: paged.severity };
+        } catch (error) {
+          problems.push(`${target.actor}: a person could not ${action} the incident: ${(error as Error).message}`);
+        }
+        personFault = undefined;
+      }
+    }
+    if (scenario.gone.length && run.chunks > 1 && !run.abandoned) problems.push(`run ${step}: caught up past the retention without reporting what was abandoned`);
     if (process.env.FAULT_DEBUG) process.stderr.write(`[faults] #${scenario.index} step ${step} ${faults.map((f) => f.kind).join(',')} ${((Date.now() - stepStart) / 1000).toFixed(1)}s: ${runs[runs.length - 1].report}\n`);
     stack.datadog.faults.duplicateAcrossPages = false;
     stack.datadog.faults.latencyMs = 0;
+    stack.datadog.faults.cursorOnLastPage = false;
+    stack.datadog.faults.partialPages = 0;
     stack.datadog.addEvents(scenario.events.filter((e) => e.arrivesAfterStep === step).map((e) => e.event));
   }
   stack.datadog.resetFaults();
   stack.pagerduty.resetFaults();
   await persist('delete schedule', () => stack.client.schedule.getHandle(scheduleId).delete());
-  return { label: scenario.label, faultsInjected, runs, seconds: (Date.now() - began) / 1000, ...compare(scenario.expected, stack) };
+  if (personFault) problems.push(`the burst a person was to act on was never paged`);
+  const compared = compare(scenario, stack, runs, person);
+  const notes = [
+    ...(person ? [`a person ${person.action}d ${person.actor}'s incident at ${person.severity}`] : []),
+    ...runs.filter((r) => r.abandoned).map((r) => `run ${r.scheduledAt} abandoned ${r.abandoned!.from} → ${r.abandoned!.to}`),
+  ];
+  return { label: scenario.label, faultsInjected, runs, seconds: (Date.now() - began) / 1000, notes, ...compared, problems: [...problems, ...compared.problems] };
 }
 
 function chain(previous: (() => Promise<void>) | undefined, next: () => Promise<void>): () => Promise<void> {

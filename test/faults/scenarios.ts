@@ -23,7 +23,19 @@ export type FaultKind =
   | 'pd-outage'
   | 'worker-kill'
   | 'server-restart'
-  | 'downtime-hour';
+  | 'downtime-hour'
+  /** A person resolves, in PagerDuty, the incident of an ongoing burst right after the run that paged it. */
+  | 'pd-person-resolves'
+  /** A person acknowledges it instead. */
+  | 'pd-person-acks'
+  /** 429s with PagerDuty's rate-limit headers (`ratelimit-reset`, REST) that ask for a wait of a few seconds. */
+  | 'pd-429-reset'
+  /** The next pages answer `meta.status: "timeout"` with warnings; three in a row fail the attempt (retryable). */
+  | 'dd-partial'
+  /** Every non-empty page carries a cursor, so a window ends on an empty page with a cursor. */
+  | 'dd-cursor-last-page'
+  /** The catch-up run after a gap longer than the org's retention (3d): the older part is gone, and said so. */
+  | 'retention-catch-up';
 
 export interface Fault {
   kind: FaultKind;
@@ -37,8 +49,14 @@ interface RuleShape {
   tiers: Array<[number, 'info' | 'warning' | 'error' | 'critical']>;
 }
 
+/**
+ * A role grant of an ordinary role: `ACTIONS.roleGrant` grants the Datadog Admin Role, which `admin_role_grant` pages at
+ * once (critical), so it could not stay a near miss nor keep role_grant's tiers.
+ */
+const ROLE_GRANT: ActionSpec = { ...ACTIONS.roleGrant, assetName: 'Datadog Standard Role' };
+
 const BURSTABLE: RuleShape[] = [
-  { rule: 'role_grant', action: ACTIONS.roleGrant, tiers: [[3, 'error'], [10, 'critical']] },
+  { rule: 'role_grant', action: ROLE_GRANT, tiers: [[3, 'error'], [10, 'critical']] },
   { rule: 'api_key_create', action: ACTIONS.apiKeyCreate, tiers: [[3, 'error'], [10, 'critical']] },
   { rule: 'app_key_create', action: ACTIONS.appKeyCreate, tiers: [[3, 'error'], [10, 'critical']] },
   { rule: 'monitor_delete', action: ACTIONS.monitorDelete, tiers: [[1, 'warning'], [5, 'error'], [20, 'critical']] },
@@ -46,7 +64,7 @@ const BURSTABLE: RuleShape[] = [
 ];
 
 /** Actions a near-miss actor may do twice without crossing any default threshold. */
-const NEAR_MISS: ActionSpec[] = [ACTIONS.roleGrant, ACTIONS.apiKeyCreate, ACTIONS.appKeyCreate, ACTIONS.userInvite];
+const NEAR_MISS: ActionSpec[] = [ROLE_GRANT, ACTIONS.apiKeyCreate, ACTIONS.appKeyCreate, ACTIONS.userInvite];
 
 const SEVERITY_RANK = { info: 0, warning: 1, error: 2, critical: 3 } as const;
 
@@ -60,6 +78,12 @@ export interface ExpectedIncident {
   late: boolean;
   /** Whether `late` is certain for this burst (a burst placed inside the downtime gap, or any burst of a scenario without one). */
   checkLate: boolean;
+}
+
+/** A burst Datadog no longer holds by the time the run that would read it runs (past the retention): never paged. */
+export interface GoneBurst {
+  actor: string;
+  lastSeen: number;
 }
 
 export interface SeededEvent {
@@ -80,6 +104,14 @@ export interface Scenario {
   expected: ExpectedIncident[];
   faults: Fault[];
   label: string;
+  /** How audit-spike talks to PagerDuty in this scenario. */
+  mode: 'events' | 'rest';
+  /** The org's Audit Trail retention in this scenario (config `datadog.retention` and the simulator's horizon). */
+  retentionMs: number;
+  /** Bursts older than the retention horizon when the catch-up run reads: expected not paged. */
+  gone: GoneBurst[];
+  /** For person faults: the expected incident (index into `expected`) the person acts on. */
+  personTarget?: number;
 }
 
 export { prng };
@@ -99,7 +131,17 @@ function readsUpTo(scenario: Scenario, step: number): number {
   return scheduledAt(scenario, step) - INGESTION_DELAY;
 }
 
-const ALL_FAULTS: FaultKind[] = ['dd-429', 'dd-5xx', 'dd-timeout', 'dd-duplicate-pages', 'pd-429', 'pd-5xx', 'pd-outage', 'worker-kill', 'server-restart'];
+const ALL_FAULTS: FaultKind[] = [
+  'dd-429', 'dd-5xx', 'dd-timeout', 'dd-duplicate-pages', 'pd-429', 'pd-5xx', 'pd-outage', 'worker-kill', 'server-restart',
+  'pd-person-resolves', 'pd-person-acks', 'pd-429-reset', 'dd-partial', 'dd-cursor-last-page',
+];
+/** Faults any scenario may draw as its second or third (person faults are placed by the generator, once at most). */
+const EXTRA_FAULTS = ALL_FAULTS.filter((kind) => kind !== 'pd-person-resolves' && kind !== 'pd-person-acks');
+
+export const DAY = 24 * 60 * MINUTE;
+export const DEFAULT_RETENTION = 7 * DAY;
+/** The retention of a retention scenario's org: Datadog's shortest (3 days). */
+export const SHORT_RETENTION = 3 * DAY;
 
 /**
  * Scenario `index` of the suite seeded by `suiteSeed`. `base` is a 5-minute boundary in the past; scenarios use
@@ -112,34 +154,62 @@ export function makeScenario(suiteSeed: number, index: number, base: number): Sc
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 
   const withDowntime = index % 10 === 7;
-  const steps = withDowntime ? 18 : int(5, 8);
+  // A run, then a gap longer than the org's 3-day retention, then the catch-up run and one more.
+  const withRetention = index % 10 === 3;
+  const primary = ALL_FAULTS[index % ALL_FAULTS.length];
+  const person = primary === 'pd-person-resolves' || primary === 'pd-person-acks';
+  const gapTicks = withRetention ? (SHORT_RETENTION + int(2, 6) * 60 * MINUTE) / INTERVAL : 0;
+  const steps = withDowntime ? 18 : withRetention ? gapTicks + 2 : person ? int(6, 8) : int(5, 8);
   const skipped = new Set<number>();
   if (withDowntime) for (let s = 3; s <= 14; s++) skipped.add(s); // twelve 5-minute ticks: an hour with nothing running
-  const start = base + index * 3 * 60 * MINUTE;
-  const scenario: Scenario = { index, seed, start, steps, skipped, events: [], expected: [], faults: [], label: '' };
+  if (withRetention) for (let s = 2; s <= gapTicks; s++) skipped.add(s);
+  // Scenarios' last runs lie in disjoint 2-hour stretches of the past (a retention scenario reaches 3 days further back).
+  const start = base + index * 2 * 60 * MINUTE - (withRetention ? gapTicks * INTERVAL : 0);
+  // REST mode for a third of the scenarios; the person and rate-limit kinds alternate between the modes, each time round
+  // the list of kinds.
+  const mode: Scenario['mode'] = (person || primary === 'pd-429-reset' ? Math.floor(index / ALL_FAULTS.length) % 2 === 1 : index % 3 === 1) ? 'rest' : 'events';
+  const scenario: Scenario = {
+    index, seed, start, steps, skipped, events: [], expected: [], faults: [], label: '', mode,
+    retentionMs: withRetention ? SHORT_RETENTION : DEFAULT_RETENTION, gone: [],
+  };
 
   // The time the runs read in total: from the first run's look-back to the last run's cursor.
   const firstRead = scheduledAt(scenario, 1) - INGESTION_DELAY - 10 * MINUTE;
   const lastRead = readsUpTo(scenario, steps);
   const ranSteps = Array.from({ length: steps }, (_, i) => i + 1).filter((s) => !skipped.has(s));
 
-  const bursts = int(1, 3) + (withDowntime ? 1 : 0);
+  const bursts = int(1, 3) + (withDowntime ? 1 : 0) + (withRetention ? 1 : 0);
   const tag = `s${index}`;
+  const catchUp = gapTicks + 1;
+  // What the catch-up run can still read: the retention before its scheduled time.
+  const horizon = withRetention ? scheduledAt(scenario, catchUp) - SHORT_RETENTION : -Infinity;
   for (let b = 0; b < bursts; b++) {
     const actor: Actor = { id: `${tag}-actor-${b}`, email: `${tag}.attacker${b}@Example.com`, name: `Attacker ${b}` };
     const kinds = random() < 0.25 ? [pick(BURSTABLE), pick(BURSTABLE)] : [pick(BURSTABLE)];
     const uniqueKinds = [...new Map(kinds.map((k) => [k.rule, k])).values()];
-    const span = int(1, 8) * MINUTE;
-    // Inside a downtime scenario the first burst lands in the gap; otherwise anywhere, often across a run boundary.
+    let span = int(1, 8) * MINUTE;
+    // A person acts on burst 0 mid-burst: it straddles a run boundary, so the next run sees it go on.
+    const straddle = person && b === 0 ? ranSteps[int(0, ranSteps.length - 3)] : undefined;
+    if (straddle !== undefined) span = 9 * MINUTE;
+    // Inside a downtime scenario the first burst lands in the gap; in a retention scenario the first lands in the part of
+    // the gap that is gone by the catch-up run, and the second in the part it still reads; otherwise anywhere, often
+    // across a run boundary.
     const burstStart = withDowntime && b === 0
       ? scheduledAt(scenario, 5) + int(0, 20) * MINUTE
-      : int(firstRead + MINUTE, lastRead - span - MINUTE);
+      : withRetention && b === 0
+        ? int(readsUpTo(scenario, 1) + 10 * MINUTE, horizon - span - 30 * MINUTE)
+        : withRetention
+          ? int(horizon + 30 * MINUTE, readsUpTo(scenario, catchUp) - span - MINUTE)
+          : straddle !== undefined
+            ? readsUpTo(scenario, straddle) - int(4, 6) * MINUTE
+            : int(firstRead + MINUTE, lastRead - span - MINUTE);
     const counts: Record<string, number> = {};
     let severity: ExpectedIncident['severity'] = 'info';
     let lastSeen = burstStart;
     for (const kind of uniqueKinds) {
       const threshold = kind.tiers[0][0];
-      const count = Math.min(threshold + int(0, 8), 14);
+      // A straddling burst is long enough to be paged before the boundary and to go on (often rising) after it.
+      const count = straddle !== undefined ? Math.min(threshold + int(4, 10), 14) : Math.min(threshold + int(0, 8), 14);
       counts[kind.rule] = count;
       const tier = tierFor(kind.tiers, count)!;
       if (SEVERITY_RANK[tier] > SEVERITY_RANK[severity]) severity = tier;
@@ -149,7 +219,12 @@ export function makeScenario(suiteSeed: number, index: number, base: number): Sc
         scenario.events.push({ event: auditEvent(at, actor, kind.action, `${tag}-b${b}-${kind.rule}-${i}`) });
       }
     }
+    if (withRetention && b === 0) {
+      scenario.gone.push({ actor: actor.email!.toLowerCase(), lastSeen });
+      continue;
+    }
     const gapRunStep = ranSteps.find((s) => readsUpTo(scenario, s) > lastSeen)!;
+    if (straddle !== undefined) scenario.personTarget = scenario.expected.length;
     scenario.expected.push({
       actor: actor.email!.toLowerCase(),
       severity,
@@ -157,14 +232,14 @@ export function makeScenario(suiteSeed: number, index: number, base: number): Sc
       firstSeen: burstStart,
       lastSeen,
       late: scheduledAt(scenario, gapRunStep) - lastSeen > 2 * INTERVAL + INGESTION_DELAY + LATENESS,
-      checkLate: !withDowntime || b === 0,
+      checkLate: (!withDowntime || b === 0) && !withRetention,
     });
   }
 
   // Late indexing: some burst events become searchable only after the run that covered their time has finished, but
   // within the lateness the next run re-reads.
   for (const seeded of scenario.events) {
-    if (random() >= 0.2) continue;
+    if (random() >= 0.2 || withRetention) continue;
     const ts = Date.parse(seeded.event.attributes.timestamp);
     const coveringStep = ranSteps.find((s) => readsUpTo(scenario, s) > ts);
     if (coveringStep === undefined) continue;
@@ -174,28 +249,39 @@ export function makeScenario(suiteSeed: number, index: number, base: number): Sc
   }
 
   // Near misses: many people doing one or two sensitive things, and everyday read-only noise.
-  const nearMisses = int(15, 40);
+  const nearMisses = withRetention ? int(5, 10) : int(15, 40);
   for (let n = 0; n < nearMisses; n++) {
     const person: Actor = { id: `${tag}-staff-${n}`, email: `${tag}.staff${n}@example.com` };
     const times = random() < 0.3 ? 2 : 1;
     const action = pick(NEAR_MISS);
     for (let t = 0; t < times; t++) scenario.events.push({ event: auditEvent(int(firstRead, lastRead - 1), person, action, `${tag}-nm${n}-${t}`) });
   }
-  for (let n = 0; n < 60; n++) {
+  for (let n = 0; n < (withRetention ? 20 : 60); n++) {
     scenario.events.push({ event: auditEvent(int(firstRead, lastRead - 1), { id: `${tag}-reader-${n % 7}`, email: `${tag}.reader${n % 7}@example.com` }, pick(NOISE), `${tag}-noise-${n}`) });
   }
 
   // Faults: every scenario gets one to three, spread so each kind appears often across the suite.
   const faultCount = int(1, 3);
-  const kinds = new Set<FaultKind>([ALL_FAULTS[index % ALL_FAULTS.length]]);
-  while (kinds.size < faultCount) kinds.add(pick(ALL_FAULTS));
+  const kinds = new Set<FaultKind>([person && scenario.personTarget === undefined ? 'pd-429-reset' : primary]);
+  while (kinds.size < faultCount) kinds.add(pick(EXTRA_FAULTS));
+  // Before a retention scenario's catch-up, only the Datadog faults of one run (the gap is what is tested).
   for (const kind of kinds) {
-    // PagerDuty faults strike at a run that reads a burst's last event, so that run has something to page or update.
-    const step = kind.startsWith('pd-') ? ranSteps.find((s) => readsUpTo(scenario, s) > pick(scenario.expected).lastSeen)! : pick(ranSteps);
+    let step: number;
+    if (kind === 'pd-person-resolves' || kind === 'pd-person-acks') {
+      // The driver acts right after the run that paged the target burst; the step is when it starts watching.
+      step = ranSteps[0];
+    } else if (kind.startsWith('pd-')) {
+      // PagerDuty faults strike at a run that reads a burst's last event, so that run has something to page or update.
+      step = ranSteps.find((s) => readsUpTo(scenario, s) > pick(scenario.expected).lastSeen)!;
+    } else {
+      step = withRetention ? catchUp : pick(ranSteps);
+    }
     scenario.faults.push({ kind, step });
   }
   if (withDowntime) scenario.faults.push({ kind: 'downtime-hour', step: 15 });
+  if (withRetention) scenario.faults.push({ kind: 'retention-catch-up', step: catchUp });
   scenario.faults.sort((a, b) => a.step - b.step);
-  scenario.label = `#${index} seed ${seed}: ${steps} runs, ${scenario.expected.length} bursts, faults ${scenario.faults.map((f) => `${f.kind}@${f.step}`).join(' ')}`;
+  const ran = steps - skipped.size;
+  scenario.label = `#${index} seed ${seed} ${mode}: ${ran} runs, ${scenario.expected.length} bursts${scenario.gone.length ? ` (+${scenario.gone.length} gone)` : ''}, faults ${scenario.faults.map((f) => `${f.kind}@${f.step}`).join(' ')}`;
   return scenario;
 }

@@ -81,7 +81,7 @@ describe('against the Datadog simulator', () => {
   const instant = async () => undefined;
 
   beforeAll(async () => {
-    sim = await DatadogSimulator.start({ rateLimit: { limit: 100_000, periodSeconds: 60 } });
+    sim = await DatadogSimulator.start({ rateLimit: { limit: 100_000, periodSeconds: 60 }, retentionMs: Infinity });
   });
   afterAll(async () => {
     await sim.stop();
@@ -94,8 +94,11 @@ describe('against the Datadog simulator', () => {
     const args = argsFor();
     const report = await runBacktest({ args, fromMs: end - 24 * 60 * MIN, toMs: end + 30 * MIN, datadog: createDatadogAuditClient(args.datadog, env()), hooks: { sleep: instant } });
     const dryRun = dryRunEvents(events, 0, args);
-    expect(report.incidents).toHaveLength(5);
     expect(report.incidents).toEqual(dryRun.incidents);
+    // The sample's five planted bursts are among them (the catalog's one-event rules, such as admin_role_grant, may
+    // also catch a near miss of the sample's everyday staff).
+    expect(report.incidents.length).toBeGreaterThanOrEqual(5);
+    expect(report.incidents.map((i) => i.actor)).toEqual(expect.arrayContaining(['mallory@example.com', 'terraform@service.example.com', 'api_key:a1b2c3d4e5', 'it-admin@example.com', 'ops.oncall@example.com']));
     expect(report.runs).toHaveLength(24 * 12 + 7);
     expect(report.read).toEqual({ from: new Date(end - 24 * 60 * MIN - 16 * MIN).toISOString(), to: new Date(end + 29 * MIN).toISOString() });
     const mallory = report.runs.flatMap((run) => run.actions.filter((a) => a.actor === 'mallory@example.com').map((a) => a.kind));
@@ -205,8 +208,9 @@ describe('against the Datadog simulator', () => {
       const human = await run(range, env());
       expect(human).toMatchObject({ code: 0, stderr: '' });
       expect(human.stdout).toContain('Backtest of org "acme": 15 scheduled runs every 5m');
-      expect(human.stdout).toMatch(/2026-11-24T17:55:00\.000Z {2}PAGE {4}error {4}mallory@example\.com {2}role_grant=5/);
-      expect(human.stdout).toMatch(/2026-11-24T18:00:00\.000Z {2}UPDATE {2}critical mallory@example\.com {2}role_grant=11, api_key_create=3/);
+      // Mallory grants the Datadog Admin Role: admin_role_grant makes the first page critical at once.
+      expect(human.stdout).toMatch(/2026-11-24T17:55:00\.000Z {2}PAGE {4}critical mallory@example\.com {2}role_grant=5, admin_role_grant=5/);
+      expect(human.stdout).toMatch(/2026-11-24T18:00:00\.000Z {2}UPDATE {2}critical mallory@example\.com {2}role_grant=11, admin_role_grant=11, api_key_create=3/);
       expect(human.stdout).toContain('Nothing was paged.');
       const json = await run([...range, '--json'], env());
       expect(json.code).toBe(0);
@@ -230,7 +234,7 @@ describe('against the Datadog simulator', () => {
       const noKeys = await run(['--from', 'now-1h', '--config', configFile()], {});
       expect(noKeys).toMatchObject({ code: 2, stderr: expect.stringContaining('DD_API_KEY is not set') });
       expect(noKeys.stderr).toContain('DD_APP_KEY is not set');
-    });
+    }, 180_000); // ten starts of the built command: seconds each on a busy 2-core machine
 
     test('rejected keys exit 1 with what to fix', async () => {
       const result = await run(['--from', 'now-10m', '--config', configFile()], { DD_API_KEY: 'nope-key', DD_APP_KEY: 'nope-app' });
