@@ -44,7 +44,8 @@ export interface ActionSpec {
 
 /** The sensitive actions the default rules watch, as Datadog records them. */
 export const ACTIONS = {
-  roleGrant: { evt: 'Access Management', assetType: 'role', action: 'modified', assetName: 'Datadog Admin Role', method: 'PATCH' },
+  roleGrant: { evt: 'Access Management', assetType: 'role', action: 'modified', assetName: 'Billing Admins', method: 'PATCH' },
+  adminRoleGrant: { evt: 'Access Management', assetType: 'role', action: 'modified', assetName: 'Datadog Admin Role', method: 'PATCH' },
   apiKeyCreate: { evt: 'Authentication', assetType: 'api_key', action: 'created', assetName: 'ci-key', method: 'POST' },
   appKeyCreate: { evt: 'Authentication', assetType: 'application_key', action: 'created', assetName: 'automation', method: 'POST' },
   serviceAccountAppKeyCreate: { evt: 'Access Management', assetType: 'application_key', action: 'created', assetName: 'sa-key', method: 'POST' },

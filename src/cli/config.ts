@@ -1,5 +1,7 @@
 import { loadFleet } from '../config/fleet';
 import { formatDuration } from '../detection/duration';
+import { exemptionActive } from '../detection/suppression';
+import type { ActorExemption } from '../detection/types';
 import { UsageError, parseFlags, type CliCommand } from './flags';
 
 const HELP = `Usage: audit-spike config check FILE
@@ -27,11 +29,20 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(
       `${positionals[0]}: OK. org "${config.args.orgId}", schedule "${config.schedule.scheduleId}" every ${formatDuration(config.schedule.intervalMs)}, ` +
         `${enabled.length} rules enabled (${enabled.map((rule) => rule.id).join(', ')}), ` +
-        `${suppress.actors.length} allowlisted actor pattern(s), ${suppress.maintenanceWindows.length} maintenance window(s), PagerDuty ${config.args.pagerduty.mode} mode` +
+        `${suppress.actors.length} allowlisted actor pattern(s), ${suppress.exemptions?.length ?? 0} exemption(s), ${suppress.maintenanceWindows.length} maintenance window(s), PagerDuty ${config.args.pagerduty.mode} mode` +
         `${tests ? `; ${tests} rule test(s): run them with audit-spike rules test --config ${positionals[0]}` : ''}.\n`,
     );
+    for (const line of expiredExemptions(config.args.detection.suppress.exemptions ?? [], Date.now())) process.stdout.write(`${positionals[0]}: ${line}\n`);
   }
   return 0;
+}
+
+/** Exemptions past their expiry: ignored by every run scheduled from then on, and worth removing or extending. */
+export function expiredExemptions(exemptions: ActorExemption[], now: number): string[] {
+  return exemptions
+    .filter((exemption) => !exemptionActive(exemption, now))
+    .map((exemption) => `expired: the exemption of ${exemption.actor}${exemption.rules.length ? ` from ${exemption.rules.join(', ')}` : ''} ended ` +
+      `${new Date(exemption.expiresMs!).toISOString()} and is ignored; remove it from detection.suppress.actors or move its expires later`);
 }
 
 export const configCommand: CliCommand = {

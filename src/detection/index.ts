@@ -12,3 +12,7 @@ export * from './detector';
 export * from './scan';
 export * from './plan';
 export * from './query';
+export * from './evidence';
+export * from './evidence-text';
+export * from './grammar';
+export * from './links';

@@ -1,10 +1,11 @@
 import { UNKNOWN_ACTOR } from './actor';
 import type { Detector } from './detector';
 import { eventId, eventTimestamp, innerAttributes, scalarText, valueAt } from './event-fields';
+import { addEventEvidence, emptyEvidence, type EvidenceState } from './evidence';
 import { eventIdHash, hash64 } from './hash';
 import { upgradeState, type ActorState, type CarriedState, type IncidentState, type StoredState } from './state';
 import { summarize, type IncidentSummary } from './summary';
-import { suppressionReason } from './suppression';
+import { suppressionFor } from './suppression';
 import { higherSeverity, severityRank, type AuditEventLike, type Severity } from './types';
 import { nthSmallest } from './select';
 import { busiestSpanContaining, countSince, dropBefore, dropOldest, hitCount, insertHit, tierFor, type Hits } from './windows';
@@ -73,6 +74,21 @@ export function zeroCounters(): ScanCounters {
   return { read: 0, matched: 0, skipped: 0, duplicates: 0, unknownActor: 0, outOfRange: 0 };
 }
 
+/** A matched event kept during a scan until its actor's burst opens (or the scan ends): its evidence is read only then. */
+interface PendingEvent {
+  event: AuditEventLike;
+  inner: Record<string, unknown>;
+  ts: number;
+  matched: number[];
+}
+
+/**
+ * Matched events kept per actor without an open incident, for the evidence of a burst that opens later in the scan.
+ * They are references to events the scan already holds, not copies, and are not carried to the next run: events of a
+ * burst read by an earlier run (beyond the lateness overlap, which is read again) show in its counts, not its evidence.
+ */
+const PENDING_PER_ACTOR = 100;
+
 function fallbackEventId(ts: number, inner: Record<string, unknown>): string {
   const parts = [ts, scalarText(inner.action), scalarText(valueAt(inner, ['asset', 'type'])), scalarText(valueAt(inner, ['asset', 'id'])),
     scalarText(valueAt(inner, ['usr', 'id'])), scalarText(valueAt(inner, ['usr', 'email']))];
@@ -92,6 +108,9 @@ export class Scan {
   private readonly touched: Set<string>;
   private readonly closed: ClosedIncident[];
   private readonly suppressed: Set<string>;
+  private readonly pending = new Map<string, PendingEvent[]>();
+  /** Actors whose incident this scan opened: events read again in the overlap still belong to its evidence. */
+  private readonly openedHere = new Set<string>();
 
   private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
     this.state = upgradeState(progress.state);
@@ -173,11 +192,57 @@ export class Scan {
     }
     if (!isNew) {
       this.counters.duplicates++;
+      // Read again in the lateness overlap: its evidence was taken by the run that first read it, unless that run had
+      // no incident open for the actor (then it was only pending, and is lost with that run).
+      if (actorState.incident === undefined) this.keepPending(actor.id, { event, inner, ts, matched });
+      else if (this.openedHere.has(actor.id)) this.addEvidence(actorState.incident.evidence, event, inner, ts, matched);
       return;
     }
     this.counters.matched++;
     if (actor.id === UNKNOWN_ACTOR) this.counters.unknownActor++;
+    const before = actorState.incident;
     this.evaluate(actor.id, actorState, ts, matched);
+    const incident = actorState.incident;
+    if (incident === undefined) this.keepPending(actor.id, { event, inner, ts, matched });
+    else if (incident === before) this.addEvidence(incident.evidence, event, inner, ts, matched);
+    else this.takePending(actor.id, incident, { event, inner, ts, matched });
+  }
+
+  private keepPending(actor: string, pending: PendingEvent): void {
+    let kept = this.pending.get(actor);
+    if (kept === undefined) this.pending.set(actor, (kept = []));
+    kept.push(pending);
+    if (kept.length >= 2 * PENDING_PER_ACTOR) kept.splice(0, kept.length - PENDING_PER_ACTOR);
+  }
+
+  /** A burst just opened: the events of this scan that belong to it (from its first event on) give its first evidence. */
+  private takePending(actor: string, incident: IncidentState, crossing: PendingEvent): void {
+    this.openedHere.add(actor);
+    const kept = this.pending.get(actor);
+    this.pending.delete(actor);
+    for (const { event, inner, ts, matched } of kept ?? []) {
+      if (ts >= incident.firstSeen) this.addEvidence(incident.evidence, event, inner, ts, matched);
+    }
+    this.addEvidence(incident.evidence, crossing.event, crossing.inner, crossing.ts, crossing.matched);
+  }
+
+  private addEvidence(evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
+    addEventEvidence(evidence, event, inner, ts, this.baseRuleIds(matched));
+  }
+
+  // A burst repeats the same rules event after event: their ids are looked up once per distinct set.
+  private lastMatched: number[] = [];
+  private lastRuleIds: string[] = [];
+
+  private baseRuleIds(matched: number[]): string[] {
+    const last = this.lastMatched;
+    if (last.length === matched.length && last.every((index, i) => index === matched[i])) return this.lastRuleIds;
+    const { rules, baseCount } = this.detector.rules;
+    const ruleIds: string[] = [];
+    for (const index of matched) if (index < baseCount) ruleIds.push(rules[index].id);
+    this.lastMatched = matched;
+    this.lastRuleIds = ruleIds;
+    return ruleIds;
   }
 
   private evaluate(actor: string, actorState: ActorState, ts: number, matched: number[]): void {
@@ -211,6 +276,13 @@ export class Scan {
       }
       for (const ruleId of crossedRules) if (!incident.rules.includes(ruleId)) incident.rules.push(ruleId);
       if (crossedSeverity) incident.severity = higherSeverity(incident.severity, crossedSeverity);
+      const exempted = incident.suppressedRules;
+      if (exempted && crossedRules.some((ruleId) => !exempted.includes(ruleId))) {
+        // The actor is exempted from some rules only, and crossed another: the burst pages after all.
+        delete incident.suppressed;
+        delete incident.suppressedRules;
+        this.suppressed.delete(actor);
+      }
       this.touched.add(actor);
       return;
     }
@@ -239,9 +311,9 @@ export class Scan {
       }
     }
     const { orgId, runAt, lateAfterMs } = this.context;
-    const suppressed = suppressionReason(this.detector.settings.suppress, actor, start);
+    const suppression = suppressionFor(this.detector.settings.suppress, actor, start, runAt, rules);
     const dedupKey = `audit-spike-${hash64(`${orgId}|${actor}|${start}`)}`;
-    if (suppressed) this.suppressed.add(actor);
+    if (suppression) this.suppressed.add(actor);
     return {
       dedupKey,
       firstSeen,
@@ -251,7 +323,9 @@ export class Scan {
       counts,
       events: distinct.size,
       late: runAt - lastSeen > lateAfterMs,
-      ...(suppressed ? { suppressed } : {}),
+      ...(suppression ? { suppressed: suppression.reason } : {}),
+      ...(suppression?.rules ? { suppressedRules: suppression.rules } : {}),
+      evidence: emptyEvidence(),
     };
   }
 
@@ -265,7 +339,7 @@ export class Scan {
     const describe = (actor: string, name: string | undefined, incident: IncidentState) =>
       summarize(incident, {
         orgId: this.context.orgId, actor, ...(name ? { actorName: name } : {}), appUrl: settings.appUrl, templates: settings.templates,
-        actorQuery: this.detector.actors.queryFor(actor),
+        actorQuery: this.detector.actors.queryFor(actor), rules: compiled.rules, actorFields: settings.actorFields,
       });
     const notify = (actor: string, name: string | undefined, incident: IncidentState) => {
       if (incident.suppressed) {

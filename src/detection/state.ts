@@ -1,3 +1,4 @@
+import { emptyEvidence, type EvidenceState } from './evidence';
 import { eventIdHashFromHex64 } from './hash';
 import type { Hits } from './windows';
 import type { Severity } from './types';
@@ -17,6 +18,10 @@ export interface IncidentState {
   late: boolean;
   /** Why this burst is counted but not paged (allowlist, maintenance window). */
   suppressed?: string;
+  /** When the suppression exempts only some rules: those rules. A rule crossed outside them ends the suppression. */
+  suppressedRules?: string[];
+  /** What the burst's own events show (bounded by EVIDENCE_LIMITS, never by event volume). */
+  evidence: EvidenceState;
   /** What PagerDuty was last told; absent until the first page. */
   notified?: { severity: Severity; events: number };
 }
@@ -30,37 +35,57 @@ export interface ActorState {
 
 /** What one run hands the next, through Temporal: bounded by the rules and caps, never by event volume. */
 export interface CarriedState {
-  v: 2;
+  v: 3;
   /** Epoch ms up to which events have been read. */
   watermark: number;
   actors: Record<string, ActorState>;
+}
+
+type IncidentStateV2 = Omit<IncidentState, 'evidence' | 'suppressedRules'>;
+
+/** The state as version 2 carried it: incidents without evidence. */
+export interface CarriedStateV2 {
+  v: 2;
+  watermark: number;
+  actors: Record<string, Omit<ActorState, 'incident'> & { incident?: IncidentStateV2 }>;
 }
 
 /** The state as versions before 2 carried it: each hit a `[ts, hash64 of the event id]` pair. */
 export interface CarriedStateV1 {
   v: 1;
   watermark: number;
-  actors: Record<string, Omit<ActorState, 'hits'> & { hits: Record<string, Array<[number, string]>> }>;
+  actors: Record<string, Omit<ActorState, 'hits' | 'incident'> & { hits: Record<string, Array<[number, string]>>; incident?: IncidentStateV2 }>;
 }
 
 export function emptyState(watermark: number): CarriedState {
-  return { v: 2, watermark, actors: {} };
+  return { v: 3, watermark, actors: {} };
 }
 
 /** What a previous run's result may hold: this version's state or an earlier version's. */
-export type StoredState = CarriedState | CarriedStateV1;
+export type StoredState = CarriedState | CarriedStateV2 | CarriedStateV1;
 
 /** A state this version can continue from: its own, or one carried by a schedule that ran an earlier version. */
 export function isCarriedState(value: unknown): value is StoredState {
   if (value === null || typeof value !== 'object') return false;
-  const candidate = value as Partial<CarriedState | CarriedStateV1>;
-  return (candidate.v === 1 || candidate.v === 2) && typeof candidate.watermark === 'number' && typeof candidate.actors === 'object' &&
+  const candidate = value as Partial<StoredState>;
+  return (candidate.v === 1 || candidate.v === 2 || candidate.v === 3) && typeof candidate.watermark === 'number' && typeof candidate.actors === 'object' &&
     candidate.actors !== null;
 }
 
 /** Brings a carried state to the current version, in place; the same hit ids, so events read again still count once. */
 export function upgradeState(state: StoredState): CarriedState {
-  if (state.v === 2) return state;
+  if (state.v === 3) return state;
+  if (state.v === 1) upgradeHitsToV2(state);
+  // Incidents opened before evidence existed show what the events of later runs bring.
+  for (const id of Object.keys(state.actors)) {
+    const incident = state.actors[id].incident as Partial<IncidentState> | undefined;
+    if (incident && incident.evidence === undefined) incident.evidence = emptyEvidence();
+  }
+  (state as { v: number }).v = 3;
+  return state as unknown as CarriedState;
+}
+
+function upgradeHitsToV2(state: CarriedStateV1): void {
   for (const id of Object.keys(state.actors)) {
     const hits = state.actors[id].hits as Record<string, unknown>;
     for (const ruleId of Object.keys(hits)) {
@@ -70,6 +95,4 @@ export function upgradeState(state: StoredState): CarriedState {
       hits[ruleId] = flat;
     }
   }
-  (state as { v: number }).v = 2;
-  return state as unknown as CarriedState;
 }

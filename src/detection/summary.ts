@@ -1,7 +1,11 @@
 import { UNKNOWN_ACTOR, UNKNOWN_ACTOR_LABEL } from './actor';
 import { formatDuration } from './duration';
+import { showEvidence, type Evidence } from './evidence';
+import { assetLines, evidenceText, linksText, runbookText, sampleLines, type RuleRunbook } from './evidence-text';
+import { plural, spanPhrase } from './grammar';
+import { auditTrailQueryLink, incidentLinks, type IncidentLink } from './links';
 import type { IncidentState } from './state';
-import type { Severity, Templates } from './types';
+import type { ActorField, RuleSpec, Severity, Templates } from './types';
 
 export interface IncidentSummary {
   orgId: string;
@@ -18,15 +22,22 @@ export interface IncidentSummary {
   body: string;
   link: string;
   late: boolean;
+  /** What the burst's own events show (design.md "Evidence"). */
+  evidence: Evidence;
+  /** The actor's events, one Audit Trail query per rule crossed, user management, key pages. */
+  links: IncidentLink[];
+  /** The runbooks of the rules crossed that have one. */
+  runbooks: RuleRunbook[];
 }
 
 export const TEMPLATE_PLACEHOLDERS = [
   'actor', 'actorName', 'actorLabel', 'org', 'severity', 'rules', 'counts', 'countLines', 'events',
   'firstSeen', 'lastSeen', 'duration', 'link', 'late', 'dedupKey',
+  'changes', 'span', 'evidence', 'ips', 'userAgents', 'authMethods', 'actorTypes', 'assets', 'samples', 'links', 'runbook',
 ] as const;
 
 export const DEFAULT_TEMPLATES: Templates = {
-  title: '[{{severity}}] {{actorLabel}}: {{events}} sensitive Datadog changes in {{duration}} ({{counts}}){{late}}',
+  title: '[{{severity}}] {{actorLabel}}: {{changes}} {{span}} ({{counts}}){{late}}',
   body: [
     'Actor: {{actorLabel}}',
     'Datadog org: {{org}}',
@@ -36,6 +47,12 @@ export const DEFAULT_TEMPLATES: Templates = {
     'First seen: {{firstSeen}}',
     'Last seen: {{lastSeen}}',
     'Audit Trail: {{link}}',
+    'Evidence:',
+    '{{evidence}}',
+    'Runbook:',
+    '{{runbook}}',
+    'Links:',
+    '{{links}}',
   ].join('\n'),
 };
 
@@ -63,6 +80,12 @@ function splitTemplate(template: string): string[] {
   return parts;
 }
 
+function usesPlaceholder(template: string, name: string): boolean {
+  const parts = splitTemplate(template);
+  for (let i = 1; i < parts.length; i += 2) if (parts[i] === name) return true;
+  return false;
+}
+
 export function renderTemplate(template: string, values: Record<string, string>): string {
   const parts = splitTemplate(template);
   let text = parts[0];
@@ -81,18 +104,31 @@ export function auditTrailLink(appUrl: string, actor: string, fromMs: number, to
   return auditTrailQueryLink(appUrl, actorQuery(actor), fromMs, toMs);
 }
 
-export function auditTrailQueryLink(appUrl: string, query: string, fromMs: number, toMs: number): string {
-  return `${appUrl.replace(/\/+$/, '')}/audit-trail?query=${encodeURIComponent(query)}&from_ts=${fromMs}&to_ts=${toMs}&live=false`;
+export interface SummaryContext {
+  orgId: string;
+  actor: string;
+  actorName?: string;
+  appUrl: string;
+  templates: Templates;
+  actorQuery?: string;
+  /** The enabled catalog: the crossed rules' terms (links) and runbooks come from it. */
+  rules?: RuleSpec[];
+  actorFields?: ActorField[];
 }
 
-export function summarize(
-  incident: IncidentState,
-  context: { orgId: string; actor: string; actorName?: string; appUrl: string; templates: Templates; actorQuery?: string },
-): IncidentSummary {
+export function summarize(incident: IncidentState, context: SummaryContext): IncidentSummary {
   const ruleOrder = Object.keys(incident.counts).sort((a, b) => incident.counts[b] - incident.counts[a] || a.localeCompare(b));
-  const link = context.actorQuery !== undefined
-    ? auditTrailQueryLink(context.appUrl, context.actorQuery, incident.firstSeen, incident.lastSeen + 1000)
-    : auditTrailLink(context.appUrl, context.actor, incident.firstSeen, incident.lastSeen + 1000);
+  const actorQueryText = context.actorQuery ?? actorQuery(context.actor);
+  const toMs = incident.lastSeen + 1000;
+  const link = auditTrailQueryLink(context.appUrl, actorQueryText, incident.firstSeen, toMs);
+  const catalog = context.rules ?? [];
+  const crossed = incident.rules.map((id) => catalog.find((rule) => rule.id === id)).filter((rule): rule is RuleSpec => rule !== undefined);
+  const links = incidentLinks({
+    appUrl: context.appUrl, actor: context.actor, actorQuery: actorQueryText, fromMs: incident.firstSeen, toMs, crossed, catalog,
+    actorFields: context.actorFields ?? [],
+  });
+  const runbooks: RuleRunbook[] = crossed.filter((rule) => rule.runbook).map((rule) => ({ rule: rule.id, ...rule.runbook }));
+  const evidence = showEvidence(incident.evidence);
   const firstSeen = new Date(incident.firstSeen).toISOString();
   const lastSeen = new Date(incident.lastSeen).toISOString();
   const actorLabel = context.actor === UNKNOWN_ACTOR
@@ -116,7 +152,20 @@ export function summarize(
     link,
     late: incident.late ? ' [late: found while catching up]' : '',
     dedupKey: incident.dedupKey,
+    changes: plural(incident.events, 'sensitive Datadog change'),
+    span: spanPhrase(incident.firstSeen, incident.lastSeen),
+    ips: evidence.ips.join(', '),
+    userAgents: evidence.userAgents.join(', '),
+    authMethods: evidence.authMethods.join(', '),
+    actorTypes: evidence.actorTypes.join(', '),
   };
+  // The longer texts only when a template shows them (a run may summarize thousands of incidents).
+  const used = (name: string) => usesPlaceholder(context.templates.title, name) || usesPlaceholder(context.templates.body, name);
+  if (used('evidence')) values.evidence = evidenceText(evidence);
+  if (used('assets')) values.assets = assetLines(evidence).join('\n');
+  if (used('samples')) values.samples = sampleLines(evidence).join('\n');
+  if (used('links')) values.links = linksText(links);
+  if (used('runbook')) values.runbook = runbookText(runbooks);
   return {
     orgId: context.orgId,
     actor: context.actor,
@@ -132,5 +181,8 @@ export function summarize(
     body: renderTemplate(context.templates.body, values),
     link,
     late: incident.late,
+    evidence,
+    links,
+    runbooks,
   };
 }

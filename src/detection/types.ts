@@ -36,6 +36,13 @@ export interface RuleSpec {
   windowMs: number;
   /** Ascending by count. The lowest tier is the threshold. */
   tiers: Tier[];
+  /** What the on-call should check, how to contain and restore; shown in the page for the rules crossed. */
+  runbook?: Runbook;
+}
+
+export interface Runbook {
+  text?: string;
+  url?: string;
 }
 
 /** How an actor field's value becomes an actor id: emails are lower-cased; ids (users, service accounts, API keys) are kept as they are. */
@@ -58,10 +65,23 @@ export interface MaintenanceWindow {
   reason: string;
 }
 
+/** An actor exempted from some rules (or all), possibly until a time: e.g. Terraform from monitor_delete until a date. */
+export interface ActorExemption {
+  /** An exact actor id or a `*` pattern. */
+  actor: string;
+  /** Empty means every rule. */
+  rules: string[];
+  /** Epoch ms from which the exemption no longer applies (compared with the run's scheduled time). */
+  expiresMs?: number;
+  reason?: string;
+}
+
 export interface SuppressionSettings {
   /** Exact actor ids or `*` patterns whose bursts are counted but never paged. */
   actors: string[];
   maintenanceWindows: MaintenanceWindow[];
+  /** Absent in the arguments of schedules created before exemptions existed. */
+  exemptions?: ActorExemption[];
 }
 
 export interface Templates {

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { AuditSpikeArgs } from '../config/args-schema';
+import { plural } from '../detection/grammar';
 import type { SuppressedBurst } from '../detection/scan';
 import type { AuditEventLike } from '../detection/types';
 import { replay, timeOrder } from './engine';
@@ -53,8 +54,10 @@ export function dryRunEvents(events: AuditEventLike[], badLines: number, args: A
 }
 
 export function formatDryRun(output: DryRunOutput): string {
-  const lines = [`Read ${output.eventsRead} events (${output.eventsSkipped} skipped) in ${output.runs} simulated runs; ${output.sensitiveEvents} sensitive.`];
-  if (output.unknownActorEvents > 0) lines.push(`${output.unknownActorEvents} sensitive events had no user, service account or API key: they are grouped as actor "unknown".`);
+  const lines = [`Read ${plural(output.eventsRead, 'event')} (${output.eventsSkipped} skipped) in ${plural(output.runs, 'simulated run')}; ${output.sensitiveEvents} sensitive.`];
+  if (output.unknownActorEvents > 0) {
+    lines.push(`${plural(output.unknownActorEvents, 'sensitive event')} had no user, service account or API key: they are grouped as actor "unknown".`);
+  }
   lines.push(...formatIncidents(output.incidents, output.suppressed));
   return lines.join('\n');
 }

@@ -61,6 +61,7 @@ export function applyActions(incidents: Map<string, ReplayIncident>, actions: In
       lastSeen: summary.lastSeen,
       dedupKey: summary.dedupKey,
       title: summary.title,
+      evidence: summary.evidence,
       late: previous?.late ?? summary.late,
       resolved: false,
     });

@@ -19,7 +19,7 @@ export interface RuleTestResult {
 
 /** The rule's tests run with the whole catalog but without allowlists or maintenance windows: they test the rule, not the suppression. */
 function withoutSuppression(args: AuditSpikeArgs): AuditSpikeArgs {
-  return { ...args, detection: { ...args.detection, suppress: { actors: [], maintenanceWindows: [] } } };
+  return { ...args, detection: { ...args.detection, suppress: { actors: [], maintenanceWindows: [], exemptions: [] } } };
 }
 
 function describePage(incident: ReplayIncident): string {

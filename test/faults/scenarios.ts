@@ -49,14 +49,8 @@ interface RuleShape {
   tiers: Array<[number, 'info' | 'warning' | 'error' | 'critical']>;
 }
 
-/**
- * A role grant of an ordinary role: `ACTIONS.roleGrant` grants the Datadog Admin Role, which `admin_role_grant` pages at
- * once (critical), so it could not stay a near miss nor keep role_grant's tiers.
- */
-const ROLE_GRANT: ActionSpec = { ...ACTIONS.roleGrant, assetName: 'Datadog Standard Role' };
-
 const BURSTABLE: RuleShape[] = [
-  { rule: 'role_grant', action: ROLE_GRANT, tiers: [[3, 'error'], [10, 'critical']] },
+  { rule: 'role_grant', action: ACTIONS.roleGrant, tiers: [[3, 'error'], [10, 'critical']] },
   { rule: 'api_key_create', action: ACTIONS.apiKeyCreate, tiers: [[3, 'error'], [10, 'critical']] },
   { rule: 'app_key_create', action: ACTIONS.appKeyCreate, tiers: [[3, 'error'], [10, 'critical']] },
   { rule: 'monitor_delete', action: ACTIONS.monitorDelete, tiers: [[1, 'warning'], [5, 'error'], [20, 'critical']] },
@@ -64,7 +58,7 @@ const BURSTABLE: RuleShape[] = [
 ];
 
 /** Actions a near-miss actor may do twice without crossing any default threshold. */
-const NEAR_MISS: ActionSpec[] = [ROLE_GRANT, ACTIONS.apiKeyCreate, ACTIONS.appKeyCreate, ACTIONS.userInvite];
+const NEAR_MISS: ActionSpec[] = [ACTIONS.roleGrant, ACTIONS.apiKeyCreate, ACTIONS.appKeyCreate, ACTIONS.userInvite];
 
 const SEVERITY_RANK = { info: 0, warning: 1, error: 2, critical: 3 } as const;
 

@@ -208,9 +208,8 @@ describe('against the Datadog simulator', () => {
       const human = await run(range, env());
       expect(human).toMatchObject({ code: 0, stderr: '' });
       expect(human.stdout).toContain('Backtest of org "acme": 15 scheduled runs every 5m');
-      // Mallory grants the Datadog Admin Role: admin_role_grant makes the first page critical at once.
-      expect(human.stdout).toMatch(/2026-11-24T17:55:00\.000Z {2}PAGE {4}critical mallory@example\.com {2}role_grant=5, admin_role_grant=5/);
-      expect(human.stdout).toMatch(/2026-11-24T18:00:00\.000Z {2}UPDATE {2}critical mallory@example\.com {2}role_grant=11, admin_role_grant=11, api_key_create=3/);
+      expect(human.stdout).toMatch(/2026-11-24T17:55:00\.000Z {2}PAGE {4}error {4}mallory@example\.com {2}role_grant=5/);
+      expect(human.stdout).toMatch(/2026-11-24T18:00:00\.000Z {2}UPDATE {2}critical mallory@example\.com {2}role_grant=11, api_key_create=3/);
       expect(human.stdout).toContain('Nothing was paged.');
       const json = await run([...range, '--json'], env());
       expect(json.code).toBe(0);

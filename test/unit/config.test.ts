@@ -20,12 +20,16 @@ test('an empty file gives the default catalog, every rule enabled', () => {
   const { args, schedule, ruleTests } = parseConfigText('', 'empty');
   expect(args.detection.rules.map((r) => r.id)).toEqual([
     'role_grant', 'api_key_create', 'app_key_create', 'monitor_delete', 'user_invite', 'org_auth_change', 'audit_defense_evasion',
+    'audit_trail_disabled', 'security_notification_change', 'public_dashboard_share', 'admin_role_grant', 'support_user_write',
+    'datadog_security_notification', 'sds_change', 'log_archive_change', 'restriction_policy_change', 'api_key_delete',
   ]);
   expect(args.detection.rules.every((r) => r.enabled)).toBe(true);
   expect(schedule).toMatchObject({ scheduleId: 'audit-spike-default', intervalMs: 300_000 });
   expect(args.datadog).toMatchObject({ apiKeyEnv: 'DD_API_KEY', appKeyEnv: 'DD_APP_KEY', query: '' });
   expect(args.detection.actorFields.map((f) => f.path)).toEqual(['usr.email', 'usr.id', 'metadata.api_key.id']);
-  expect(ruleTests).toEqual([]);
+  // Every default rule carries its own tests, kept out of the schedule's arguments.
+  expect(ruleTests.map((entry) => entry.ruleId)).toEqual(args.detection.rules.map((r) => r.id));
+  expect(ruleTests.every((entry) => entry.where === 'default rule' && entry.tests.length >= 2)).toBe(true);
   expect(JSON.stringify(args)).not.toMatch(/sim-|secret/);
 });
 
@@ -92,7 +96,7 @@ test.each([
   ['datadog:\n  baseUrl: not a url\n', 'datadog.baseUrl (line 2): must be a URL'],
   ['detection:\n  rules: {}\n', 'detection.rules (line 2): must be a list (got a map)'],
   ['detection:\n  rules:\n    - id: Bad Id\n', 'detection.rules[0].id (line 3): must be lower-case letters, digits, _ . or - (got "Bad Id")'],
-  ['detection:\n  rules:\n    - id: x\n      matchh: {}\n', 'detection.rules[0].matchh (line 4): unknown key "matchh" (did you mean "match"?); allowed here: id, description, enabled, match, matchAny, combine, window, tiers, tests'],
+  ['detection:\n  rules:\n    - id: x\n      matchh: {}\n', 'detection.rules[0].matchh (line 4): unknown key "matchh" (did you mean "match"?); allowed here: id, description, enabled, match, matchAny, combine, window, tiers, runbook, tests'],
   ['detection:\n  rules:\n    - id: custom\n      window: 5m\n', 'detection.rules[0] (id "custom") (line 3): a new rule needs match (or matchAny, or combine), tiers'],
   ['detection:\n  rules:\n    - id: x\n      match: { action: a }\n      combine: ["*"]\n', 'detection.rules[0] (line 3): use only one of match, matchAny or combine'],
   ['detection:\n  rules:\n    - id: x\n      match: {}\n      window: 5m\n      tiers: [{ count: 1, severity: error }]\n', 'detection.rules[0].match (line 4): needs at least one attribute'],
@@ -145,8 +149,9 @@ test('the error message names the file', () => {
 
 test('rule tests are collected with the rule they belong to, and kept out of the schedule arguments', () => {
   const config = parseConfigText(rule('      tests:\n        - name: two page\n          events: [{ actor: a@example.com, attributes: { action: deleted }, repeat: 2 }]\n          expect: { pages: true }\n'), 'x');
-  expect(config.ruleTests).toHaveLength(1);
-  expect(config.ruleTests[0]).toMatchObject({ ruleId: 'custom', where: 'detection.rules[0]' });
-  expect(config.ruleTests[0].tests[0].events).toHaveLength(2);
+  const written = config.ruleTests.filter((entry) => entry.where !== 'default rule');
+  expect(written).toHaveLength(1);
+  expect(written[0]).toMatchObject({ ruleId: 'custom', where: 'detection.rules[0]' });
+  expect(written[0].tests[0].events).toHaveLength(2);
   expect(JSON.stringify(config.args)).not.toContain('two page');
 });

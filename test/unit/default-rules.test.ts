@@ -62,7 +62,8 @@ const CASES: Record<string, { positives: ActionSpec[]; negatives: ActionSpec[] }
   },
 };
 
-describe.each(DEFAULT_RULES.map((rule) => [rule.id, rule] as const))('default rule %s', (id, rule) => {
+// The catalog v1; the rules v2 added have their cases in default-rules-v2.test.ts.
+describe.each(DEFAULT_RULES.filter((rule) => rule.id in CASES).map((rule) => [rule.id, rule] as const))('default rule %s', (id, rule) => {
   const threshold = rule.tiers[0].count;
   const { positives, negatives } = CASES[id];
 
@@ -74,8 +75,9 @@ describe.each(DEFAULT_RULES.map((rule) => [rule.id, rule] as const))('default ru
 
   test.each(negatives.map((action) => [`${action.evt} ${action.assetType} ${action.action}`, action]))('never counts %s', (_, action) => {
     const report = run(burst(actor, action, 25, T0, 4 * MIN));
-    expect(report.incidents).toEqual([]);
-    expect(report.counters.matched).toBe(0);
+    // Another rule may count it (an API key deleted is api_key_delete's), never this one.
+    expect(report.incidents.filter((incident) => id in incident.counts)).toEqual([]);
+    if (report.incidents.length === 0) expect(report.counters.matched).toBe(0);
   });
 
   // Each tier at N-1, N and N+1 events within the window.

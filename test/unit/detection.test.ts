@@ -209,7 +209,7 @@ describe('incident lifecycle', () => {
     const v1 = { v: 1, watermark: first.state.watermark, actors } as unknown as CarriedStateV1;
     expect(isCarriedState(v1)).toBe(true);
     const again = scanOnce([...events, auditEvent(T0 + 2 * MIN, mallory, ACTIONS.roleGrant)], { from: T0, to: T0 + 10 * MIN, state: v1 });
-    expect(again.state.v).toBe(2);
+    expect(again.state.v).toBe(3);
     expect(again.counters.duplicates).toBe(3);
     expect(again.actions.map((a) => a.kind)).toEqual(['update']);
     expect(again.actions[0].summary.counts).toEqual({ role_grant: 4 });

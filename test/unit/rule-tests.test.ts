@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load';
 import { RULE_TEST_START } from '../../src/config/rule-tests-schema';
-import { runRuleTests } from '../../src/replay/rules-test';
+import { DEFAULT_RULES } from '../../src/config/default-rules';
+import type { ResolvedConfig } from '../../src/config/resolve';
+import { runRuleTests, type RuleTestResult } from '../../src/replay/rules-test';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'bin', 'audit-spike.js');
@@ -18,6 +20,10 @@ function cli(args: string[]): { status: number; stdout: string; stderr: string }
     return { status: e.status, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/** The tests written in the file, without those the default rules carry. */
+const written = (config: ResolvedConfig) => config.ruleTests.filter((entry) => entry.where !== 'default rule');
+const ofFile = (results: RuleTestResult[]) => results.filter((result) => result.where !== 'default rule');
 
 const DELETE = '{ evt.name: Dashboard, asset.type: dashboard, action: deleted }';
 const rule = (tests: string) => [
@@ -40,7 +46,7 @@ test('compact events expand to API-shaped events: actor, attributes by path, at,
     `            - { actor: u-42, attributes: { action: deleted } }`,
     '          expect: { pages: true }',
   ].join('\n')), 'x');
-  const events = config.ruleTests[0].tests[0].events;
+  const events = written(config)[0].tests[0].events;
   expect(events).toHaveLength(5);
   expect(events[0]).toEqual({
     id: 'test-t-1-1', type: 'audit',
@@ -64,7 +70,7 @@ test('each test passes or fails on pages, severity and count, judged on the inci
     `        - { name: expected a page, events: [{ actor: a@example.com, repeat: 3, every: 5m, attributes: ${DELETE} }], expect: { pages: true } }`,
     '        - { name: other rules do not count, events: [{ actor: a@example.com, repeat: 3, attributes: { evt.name: Monitor, asset.type: monitor, action: deleted } }], expect: { pages: false } }',
   ].join('\n')), 'x');
-  const results = runRuleTests(config);
+  const results = ofFile(runRuleTests(config));
   expect(results.map((r) => [r.name, r.outcome])).toEqual([
     ['three page at warning', 'pass'],
     ['two do not page', 'pass'],
@@ -80,9 +86,9 @@ test('each test passes or fails on pages, severity and count, judged on the inci
 
 test('tests run without allowlists (they test the rule), and a disabled rule\'s tests are skipped', () => {
   const suppressed = parseConfigText(`${rule(`        - { name: t, events: [{ actor: a@example.com, repeat: 3, attributes: ${DELETE} }], expect: { pages: true } }`)}\n  suppress:\n    actors: ["*"]\n`, 'x');
-  expect(runRuleTests(suppressed).map((r) => r.outcome)).toEqual(['pass']);
+  expect(ofFile(runRuleTests(suppressed)).map((r) => r.outcome)).toEqual(['pass']);
   const disabled = parseConfigText(rule(`        - { name: t, events: [{ actor: a@example.com, repeat: 3, attributes: ${DELETE} }], expect: { pages: true } }`).replace('    - id: dashboard_mass_delete', '    - id: dashboard_mass_delete\n      enabled: false'), 'x');
-  expect(runRuleTests(disabled)).toEqual([expect.objectContaining({ outcome: 'skip', detail: 'the rule is disabled' })]);
+  expect(ofFile(runRuleTests(disabled))).toEqual([expect.objectContaining({ outcome: 'skip', detail: 'the rule is disabled' })]);
 });
 
 test('tests on an overridden default rule and on a combined rule use the whole catalog', () => {
@@ -103,7 +109,7 @@ test('tests on an overridden default rule and on a combined rule use the whole c
     '            - { actor: a@example.com, at: 1m, repeat: 2, attributes: { evt.name: Authentication, asset.type: api_key, action: created } }',
     '          expect: { pages: true, severity: error, count: 4 }',
   ].join('\n'), 'x');
-  expect(runRuleTests(config).map((r) => [r.ruleId, r.outcome])).toEqual([['role_grant', 'pass'], ['any', 'pass']]);
+  expect(ofFile(runRuleTests(config)).map((r) => [r.ruleId, r.outcome])).toEqual([['role_grant', 'pass'], ['any', 'pass']]);
 });
 
 describe('audit-spike rules test (the built command)', () => {
@@ -122,7 +128,9 @@ describe('audit-spike rules test (the built command)', () => {
     expect(result.stdout).toContain('dashboard_mass_delete (detection.rules[0])\n  FAIL  two page: expected a page; got no page');
     const json = cli(['rules', 'test', '--config', file, '--json']);
     expect(json.status).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ passed: 0, failed: 1, results: [{ ruleId: 'dashboard_mass_delete', outcome: 'fail' }] });
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.failed).toBe(1);
+    expect(parsed.results.filter((r: RuleTestResult) => r.outcome === 'fail')).toEqual([expect.objectContaining({ ruleId: 'dashboard_mass_delete' })]);
   });
 
   test('bad arguments and bad tests exit 2 with the reason', () => {
@@ -151,14 +159,27 @@ describe('audit-spike rules test (the built command)', () => {
     expect(all.status).toBe(1);
     expect(all.stdout).toContain('role_grant (detection.rules[0]) [org us]\n  PASS  three grants page');
     expect(all.stdout).toContain('role_grant (detection.rules[0]) [org eu]\n  FAIL  three grants page: expected a page; got no page');
-    expect(cli(['rules', 'test', '--config', file, '--org', 'us'])).toMatchObject({ status: 0, stdout: expect.stringContaining('1 passed, 0 failed') });
+    expect(cli(['rules', 'test', '--config', file, '--org', 'us'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/\d+ passed, 0 failed/) });
     expect(cli(['rules', 'test', '--config', file, '--org', 'ap'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--org: no org "ap"') });
     const check = cli(['config', 'check', file]);
     expect(check.status).toBe(0);
     expect(check.stdout.split('\n').filter(Boolean).map((line) => line.match(/org "(\w+)"/)?.[1])).toEqual(['us', 'eu']);
   });
 
+  test('the built-in defaults carry a page and a quiet case for every default rule, and all pass', () => {
+    const result = cli(['rules', 'test', '--json']);
+    expect(result.status).toBe(0);
+    const { failed, results } = JSON.parse(result.stdout) as { failed: number; results: RuleTestResult[] };
+    expect(failed).toBe(0);
+    for (const { id } of DEFAULT_RULES) {
+      const own = results.filter((r) => r.ruleId === id && r.outcome === 'pass');
+      expect({ id, pages: own.some((r) => r.detail.startsWith('a page')), quiet: own.some((r) => r.detail === 'no page') }).toEqual({ id, pages: true, quiet: true });
+    }
+  });
+
   test('a config without tests says how to add them and exits 0', () => {
-    expect(cli(['rules', 'test'])).toMatchObject({ status: 0, stdout: expect.stringContaining('No rule tests in the built-in defaults') });
+    const file = join(dir, 'no-tests.yaml');
+    writeFileSync(file, 'detection:\n  defaultRules: false\n  rules:\n    - { id: x, match: { action: deleted }, window: 10m, tiers: [{ count: 3, severity: warning }] }\n');
+    expect(cli(['rules', 'test', '--config', file])).toMatchObject({ status: 0, stdout: expect.stringContaining('No rule tests in') });
   });
 });

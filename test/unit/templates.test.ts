@@ -1,3 +1,4 @@
+import { DEFAULT_RULES } from '../../src/config/default-rules';
 import { dryRunEvents } from '../../src/replay/dry-run';
 import { DEFAULT_TEMPLATES, TEMPLATE_PLACEHOLDERS, renderTemplate, unknownPlaceholders } from '../../src/detection/summary';
 import { replay, timeOrder } from '../../src/replay/engine';
@@ -10,7 +11,9 @@ import { argsFrom } from '../support/settings';
 const T0 = Date.parse('2026-11-24T10:02:00.000Z');
 const MIN = 60_000;
 const mallory = { id: 'u1', email: 'Mallory@Example.com', name: 'Mallory' };
-const events = [...burst(mallory, ACTIONS.roleGrant, 11, T0, 6 * MIN), ...burst(mallory, ACTIONS.apiKeyCreate, 3, T0 + 4 * MIN, 3 * MIN)];
+/** Grants of an ordinary role: the Datadog Admin Role would also cross admin_role_grant. */
+const grant = { ...ACTIONS.roleGrant, assetName: 'Billing Admins' };
+const events = [...burst(mallory, grant, 11, T0, 6 * MIN), ...burst(mallory, ACTIONS.apiKeyCreate, 3, T0 + 4 * MIN, 3 * MIN)];
 
 function firstSummary(yaml = '') {
   const args = argsFrom(yaml);
@@ -34,6 +37,23 @@ test('the default title and body say who, what, how many, when, and link to the 
     'First seen: 2026-11-24T10:02:00.000Z',
     'Last seen: 2026-11-24T10:09:00.000Z',
     `Audit Trail: ${summary.link}`,
+    'Evidence:',
+    '  Source IPs: 203.0.113.5',
+    ...summary.body.split('\n').slice(11, summary.body.split('\n').indexOf('Runbook:')),
+    'Runbook:',
+    `  role_grant: ${DEFAULT_RULES.find((r) => r.id === 'role_grant')!.runbook!.text}`,
+    `  api_key_create: ${DEFAULT_RULES.find((r) => r.id === 'api_key_create')!.runbook!.text}`,
+    'Links:',
+    ...summary.links.map((link) => `  ${link.text}: ${link.href}`),
+  ]);
+  expect(summary.body).toContain('    role_grant: role "Billing Admins" (role-');
+  expect(summary.body).toMatch(/ and 6 more\n/);
+  expect(summary.links.map((link) => link.text)).toEqual([
+    'Audit Trail: every event by mallory@example.com',
+    'Audit Trail: role_grant by mallory@example.com',
+    'Audit Trail: api_key_create by mallory@example.com',
+    'Datadog user management: mallory@example.com',
+    'Datadog API keys (revoke the keys involved)',
   ]);
   expect(summary.link).toMatch(/^https:\/\/app\.datadoghq\.com\/audit-trail\?query=.*&from_ts=\d+&to_ts=\d+&live=false$/);
 });

@@ -1,0 +1,236 @@
+import { parseIsoUtc, pathGetter } from './event-fields';
+import type { AuditEventLike } from './types';
+
+/** One asset a rule's events touched, distinct by id (else by name), with how many of the burst's events touched it. */
+export interface EvidenceAsset {
+  type: string;
+  id?: string;
+  name?: string;
+  count: number;
+}
+
+export interface EvidenceSample {
+  id: string;
+  timestamp: string;
+  rule: string;
+  message: string;
+}
+
+/** What an incident shows of the events that made its burst (design.md "Evidence"; stable: part of the dry-run incident). */
+export interface Evidence {
+  ips: string[];
+  userAgents: string[];
+  authMethods: string[];
+  actorTypes: string[];
+  assets: Record<string, EvidenceAsset[]>;
+  samples: EvidenceSample[];
+}
+
+/** `[value, count]` pairs: a heavy-hitter tally that keeps its size whatever the number of distinct values. */
+export type Tally = Array<[string, number]>;
+
+/** The evidence as an incident carries it between runs: the shown form, with counts for the values ranked by frequency. */
+export interface EvidenceState {
+  ips: Tally;
+  userAgents: Tally;
+  authMethods: string[];
+  actorTypes: string[];
+  assets: Record<string, EvidenceAsset[]>;
+  samples: EvidenceSample[];
+}
+
+export const EVIDENCE_LIMITS = {
+  ips: 10,
+  userAgents: 5,
+  authMethods: 5,
+  actorTypes: 5,
+  assetRules: 5,
+  assetsPerRule: 20,
+  samples: 10,
+  /** Tallies track twice the values they show, so a value that becomes frequent late still ranks. */
+  trackedFactor: 2,
+} as const;
+
+/** Longest kept text per field, in UTF-16 code units (longer values are cut and end with …). */
+export const EVIDENCE_TEXT_LIMITS = {
+  ip: 45, // the longest textual IPv6 address
+  userAgent: 160,
+  authMethod: 32,
+  actorType: 32,
+  assetType: 48,
+  assetId: 64,
+  assetName: 80,
+  sampleId: 96,
+  ruleId: 64,
+  message: 200,
+} as const;
+
+/**
+ * The most one incident's evidence costs as JSON (UTF-8), carried (the shown form is smaller), every cap reached with
+ * the costliest characters. Control characters become spaces, so no character costs more than 3 bytes (a BMP character
+ * outside ASCII; a surrogate pair is 4 bytes for 2 code units). Worst case, as JSON bytes:
+ *   ips        20 tracked × (45 × 3 + 16-digit count + 5)         =  3,139
+ *   userAgents 10 tracked × (160 × 3 + 16 + 5)                    =  5,019
+ *   authMethods, actorTypes 2 × 5 × (32 × 3 + 2)                  =    988
+ *   assets     5 rules × (64-char id + 20 × (48+64+80) × 3 + 46)  = 63,444
+ *   samples    10 × ((96 + 200) × 3 + 24 + 64 + 47)               = 10,239
+ *   keys and brackets                                             ≈     85
+ * in all at most 83,000 bytes (about 28 KB when the texts are ASCII). test/unit/evidence.test.ts builds that worst case.
+ */
+export const EVIDENCE_MAX_BYTES = 83_000;
+
+const read = {
+  ip: pathGetter(['network', 'client', 'ip']),
+  userAgent: pathGetter(['http', 'useragent']),
+  authMethod: pathGetter(['auth_method']),
+  actorType: pathGetter(['evt', 'actor', 'type']),
+  assetType: pathGetter(['asset', 'type']),
+  assetId: pathGetter(['asset', 'id']),
+  assetName: pathGetter(['asset', 'name']),
+};
+
+export function emptyEvidence(): EvidenceState {
+  return { ips: [], userAgents: [], authMethods: [], actorTypes: [], assets: {}, samples: [] };
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f]/g;
+
+/** The value as kept text: control characters as spaces (JSON would escape them to 6 bytes), at most `max` code units. */
+export function boundedText(raw: unknown, max: number): string | undefined {
+  // Most values are short and plain: kept as they are, without a copy.
+  if (typeof raw === 'string' && raw.length <= max && !CONTROL.test(raw)) return raw.length > 0 ? raw : undefined;
+  let text: string;
+  if (typeof raw === 'string') text = raw;
+  else if (typeof raw === 'number' || typeof raw === 'boolean') text = String(raw);
+  else return undefined;
+  if (text.length === 0) return undefined;
+  if (text.length > max) {
+    let cut = max - 1;
+    // Never split a surrogate pair.
+    const code = text.charCodeAt(cut - 1);
+    if (code >= 0xd800 && code <= 0xdbff) cut--;
+    text = `${text.slice(0, cut)}…`;
+  }
+  return CONTROL.test(text) ? text.replace(CONTROLS, ' ') : text;
+}
+
+/** Space-saving count: a new value replaces the least counted when full, inheriting its count (so heavy hitters stay). */
+function tallyAdd(tally: Tally, value: string | undefined, capacity: number, weight = 1): void {
+  if (value === undefined) return;
+  let least = -1;
+  for (let i = 0; i < tally.length; i++) {
+    const entry = tally[i];
+    if (entry[0] === value) {
+      entry[1] += weight;
+      return;
+    }
+    if (least < 0 || entry[1] < tally[least][1]) least = i;
+  }
+  if (tally.length < capacity) tally.push([value, weight]);
+  else tally[least] = [value, tally[least][1] + weight];
+}
+
+function distinctAdd(values: string[], value: string | undefined, capacity: number): void {
+  if (value === undefined || values.length >= capacity || values.includes(value)) return;
+  values.push(value);
+}
+
+function assetAdd(evidence: EvidenceState, rule: string, asset: Omit<EvidenceAsset, 'count'>, weight: number): void {
+  let list = evidence.assets[rule];
+  if (list === undefined) {
+    if (Object.keys(evidence.assets).length >= EVIDENCE_LIMITS.assetRules) return;
+    list = evidence.assets[rule] = [];
+  }
+  const byId = asset.id !== undefined;
+  for (const known of list) {
+    if (byId ? known.id === asset.id : known.id === undefined && known.name === asset.name) {
+      known.count += weight;
+      return;
+    }
+  }
+  if (list.length < EVIDENCE_LIMITS.assetsPerRule) list.push({ ...asset, count: weight });
+}
+
+function earlier(a: EvidenceSample, b: EvidenceSample): boolean {
+  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.id < b.id);
+}
+
+function sampleAdd(samples: EvidenceSample[], sample: EvidenceSample): void {
+  const n = samples.length;
+  if (n >= EVIDENCE_LIMITS.samples && !earlier(sample, samples[n - 1])) return;
+  let at = n;
+  while (at > 0 && earlier(sample, samples[at - 1])) at--;
+  if (at > 0 && samples[at - 1].id === sample.id && samples[at - 1].timestamp === sample.timestamp) return;
+  samples.splice(at, 0, sample);
+  if (samples.length > EVIDENCE_LIMITS.samples) samples.length = EVIDENCE_LIMITS.samples;
+}
+
+/**
+ * Adds one event that counted toward `rules` (the base rules it matched, in catalog order) to the evidence, in place.
+ * Costs a few short scans of arrays capped by EVIDENCE_LIMITS, whatever the number of events already added.
+ */
+export function addEventEvidence(evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, rules: readonly string[]): void {
+  const t = EVIDENCE_TEXT_LIMITS;
+  const tracked = EVIDENCE_LIMITS.trackedFactor;
+  tallyAdd(evidence.ips, boundedText(read.ip(inner), t.ip), EVIDENCE_LIMITS.ips * tracked);
+  tallyAdd(evidence.userAgents, boundedText(read.userAgent(inner), t.userAgent), EVIDENCE_LIMITS.userAgents * tracked);
+  distinctAdd(evidence.authMethods, boundedText(read.authMethod(inner), t.authMethod), EVIDENCE_LIMITS.authMethods);
+  distinctAdd(evidence.actorTypes, boundedText(read.actorType(inner), t.actorType), EVIDENCE_LIMITS.actorTypes);
+
+  const type = boundedText(read.assetType(inner), t.assetType);
+  const id = boundedText(read.assetId(inner), t.assetId);
+  const name = boundedText(read.assetName(inner), t.assetName);
+  if (type !== undefined || id !== undefined || name !== undefined) {
+    const asset = { type: type ?? 'unknown', ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}) };
+    for (const rule of rules) assetAdd(evidence, rule, asset, 1);
+  }
+
+  // An ongoing burst's later events are rarely among its 10 earliest: skip them before building a sample.
+  const samples = evidence.samples;
+  if (samples.length >= EVIDENCE_LIMITS.samples && ts > parseIsoUtc(samples[samples.length - 1].timestamp)) return;
+  const rawMessage = event.attributes?.message;
+  sampleAdd(samples, {
+    id: boundedText(event.id, t.sampleId) ?? '',
+    timestamp: new Date(ts).toISOString(),
+    rule: boundedText(rules[0], t.ruleId) ?? '',
+    message: boundedText(rawMessage, t.message) ?? '',
+  });
+}
+
+/** Folds `from` into `into`, in place, within the same bounds (e.g. the evidence of two scans of one burst). */
+export function mergeEvidence(into: EvidenceState, from: EvidenceState): void {
+  const tracked = EVIDENCE_LIMITS.trackedFactor;
+  for (const [value, count] of from.ips) tallyAdd(into.ips, value, EVIDENCE_LIMITS.ips * tracked, count);
+  for (const [value, count] of from.userAgents) tallyAdd(into.userAgents, value, EVIDENCE_LIMITS.userAgents * tracked, count);
+  for (const value of from.authMethods) distinctAdd(into.authMethods, value, EVIDENCE_LIMITS.authMethods);
+  for (const value of from.actorTypes) distinctAdd(into.actorTypes, value, EVIDENCE_LIMITS.actorTypes);
+  for (const rule of Object.keys(from.assets)) {
+    for (const { count, ...asset } of from.assets[rule]) assetAdd(into, rule, asset, count);
+  }
+  for (const sample of from.samples) sampleAdd(into.samples, sample);
+}
+
+function ranked(tally: Tally, limit: number): string[] {
+  // Ties keep the order values were first seen in (the sort is stable).
+  return [...tally].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([value]) => value);
+}
+
+/** The evidence as an incident shows it: ips and user agents most frequent first, assets most touched first. */
+export function showEvidence(state: EvidenceState | undefined): Evidence {
+  if (state === undefined) return { ips: [], userAgents: [], authMethods: [], actorTypes: [], assets: {}, samples: [] };
+  const assets: Record<string, EvidenceAsset[]> = {};
+  for (const rule of Object.keys(state.assets)) {
+    assets[rule] = [...state.assets[rule]].sort((a, b) => b.count - a.count).map((asset) => ({ ...asset }));
+  }
+  return {
+    ips: ranked(state.ips, EVIDENCE_LIMITS.ips),
+    userAgents: ranked(state.userAgents, EVIDENCE_LIMITS.userAgents),
+    authMethods: [...state.authMethods],
+    actorTypes: [...state.actorTypes],
+    assets,
+    samples: state.samples.map((sample) => ({ ...sample })),
+  };
+}
