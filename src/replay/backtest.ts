@@ -12,7 +12,8 @@ import { toIncidentOutput, type IncidentOutput, type ReplayIncident } from './in
 import { applyActions } from './engine';
 
 /** What PagerDuty would have been told in one run. */
-export interface BacktestAction extends IncidentRecord, Pick<IncidentSummary, 'title'> {}
+/** One run's action; the evidence is shown once, on the report's incident. */
+export interface BacktestAction extends Omit<IncidentRecord, 'evidence'>, Pick<IncidentSummary, 'title'> {}
 
 export interface BacktestRun {
   /** The run's scheduled time: a tick of the Schedule's interval. */

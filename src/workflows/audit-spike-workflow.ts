@@ -10,6 +10,8 @@ import { incidentRecord, notifiedSeverityOf, outcomeReport, tellPagerDuty } from
 import { isRunResult, type IncidentRecord, type RunResult } from './run-result';
 import { AUDIT_SPIKE_EVENTS_READ, AUDIT_SPIKE_ORG, AUDIT_SPIKE_PAGED, AUDIT_SPIKE_SEVERITY } from './search-attributes';
 import { higherSeverity, type Severity } from '../detection/types';
+import type { Evidence } from '../detection/evidence';
+import { assetLines } from '../detection/evidence-text';
 
 /** The scan's heartbeat timeout decides how fast a crashed worker's page loop resumes elsewhere; it comes from the config. */
 function scanActivity(heartbeatTimeoutMs = 60_000, summary?: string) {
@@ -91,9 +93,19 @@ function runDetails(report: string, counts: ScanCounters & { pages: number }, in
     const perRule = Object.entries(incident.counts).map(([rule, count]) => `${rule}=${count}`).join(', ');
     const outcome = incident.outcome ? ` — ${incident.outcome.result}: ${incident.outcome.detail}` : '';
     lines.push(`- ${incident.kind} **${incident.actor}** ${incident.severity}: ${perRule}; ${incident.firstSeen} → ${incident.lastSeen}${incident.late ? ' (late)' : ''}${outcome}`);
+    if (incident.evidence) lines.push(...evidenceLines(incident.evidence));
   }
   for (const s of suppressed) lines.push(`- suppressed **${s.actor}** (${s.severity}, ${s.events} events): ${s.reason}`);
   return lines.join('\n');
+}
+
+/** The evidence under an incident's line: where from, how, what was touched, and the first sample. */
+function evidenceLines(evidence: Evidence): string[] {
+  const lines = [`  - from ${evidence.ips.join(', ') || 'no recorded IP'}; ${evidence.userAgents.length ? `user agents ${evidence.userAgents.join(', ')}; ` : ''}auth ${evidence.authMethods.join(', ') || 'unknown'}; actor type ${evidence.actorTypes.join(', ') || 'unknown'}`];
+  lines.push(...assetLines(evidence, '  - '));
+  const first = evidence.samples[0];
+  if (first) lines.push(`  - first sample: ${first.timestamp} ${first.rule}: ${first.message || '(no message)'} [${first.id}]`);
+  return lines;
 }
 
 function addCounters(total: ScanCounters & { pages: number }, more: ScanCounters, pages: number): void {

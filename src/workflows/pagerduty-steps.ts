@@ -67,6 +67,7 @@ export function incidentRecord(action: IncidentAction, outcome: IncidentOutcome)
   return {
     kind: action.kind, actor: summary.actor, severity: summary.severity, rules: summary.rules, counts: summary.counts,
     events: summary.events, firstSeen: summary.firstSeen, lastSeen: summary.lastSeen, dedupKey: summary.dedupKey, late: summary.late,
+    evidence: summary.evidence,
     outcome: { result: outcome.result, detail: outcome.detail, ...(outcome.incidentId ? { incidentId: outcome.incidentId } : {}) },
   };
 }

@@ -65,6 +65,30 @@ describe('the whole pipeline on a real Temporal dev server', () => {
     });
     expect(incident.assignees.length).toBeGreaterThan(0);
 
+    // What the on-call reads at 3 a.m.: where from, how, which roles and keys, samples of the burst's own events.
+    const evidence = payload.custom_details.evidence as { ips: string[]; authMethods: string[]; actorTypes: string[]; assets: Record<string, Array<{ type: string; name?: string }>>; samples: Array<{ id: string; rule: string }> };
+    expect(evidence.ips).toEqual(['203.0.113.5']);
+    expect(evidence.authMethods).toEqual(['SESSION']);
+    expect(evidence.actorTypes).toEqual(['USER']);
+    expect(evidence.assets.role_grant.map((a) => [a.type, a.name])).toContainEqual(['role', 'Billing Admins']);
+    expect(evidence.assets.api_key_create.map((a) => a.type)).toEqual(['api_key', 'api_key', 'api_key']);
+    const burstIds = new Set([...grants, ...keys].map((e) => e.id));
+    expect(evidence.samples).toHaveLength(10);
+    for (const sample of evidence.samples) expect(burstIds.has(sample.id)).toBe(true);
+    expect(evidence.samples[0].id).toBe(grants[0].id);
+    // One Audit Trail query per rule crossed, the actor in user management, and the API keys page; in the event's links too.
+    const links = payload.custom_details.links as Array<{ href: string; text: string }>;
+    expect(links.map((l) => l.text)).toEqual(expect.arrayContaining([
+      'Audit Trail: role_grant by mallory@example.com', 'Audit Trail: api_key_create by mallory@example.com',
+      'Datadog user management: mallory@example.com', 'Datadog API keys (revoke the keys involved)',
+    ]));
+    const roleQuery = new URL(links.find((l) => l.text.startsWith('Audit Trail: role_grant'))!.href).searchParams.get('query');
+    expect(roleQuery).toContain('@asset.type:role');
+    expect(roleQuery).toContain('mallory@example.com');
+    expect(incident.alerts[0].links).toEqual(links);
+    // The run's result carries the same evidence, for the Temporal UI and for whoever reads the run later.
+    expect(first.incidents[0].evidence).toEqual(evidence);
+
     // New quiet events, then another run: it continues from the first run's cursor and pages no one.
     const requestsBefore = stack.pagerduty.requests.length;
     stack.datadog.addEvents(noise(Date.now() - 30_000, Date.now() - 6_000, 50));

@@ -14,6 +14,9 @@ export function customDetails(summary: IncidentSummary) {
     first_seen: summary.firstSeen,
     last_seen: summary.lastSeen,
     late: summary.late,
+    evidence: summary.evidence,
+    links: summary.links,
+    ...(summary.runbooks.length ? { runbooks: summary.runbooks } : {}),
     details: summary.body,
   };
 }
@@ -41,7 +44,8 @@ export function triggerEvent(target: Extract<PagerDutyTarget, { mode: 'events' }
       class: summary.rules.join(','),
       custom_details: details,
     },
-    links: [{ href: summary.link, text: 'Datadog Audit Trail for this actor' }],
+    // The actor's events first (PagerDuty shows links in order), then one query per rule crossed and the settings pages.
+    links: summary.links.length ? summary.links : [{ href: summary.link, text: 'Datadog Audit Trail for this actor' }],
   };
   const size = jsonBytes(event);
   if (size <= EVENTS_PAYLOAD_MAX_BYTES) return event;
