@@ -7,15 +7,28 @@ export interface LatestRunInput {
   orgId: string;
   /** The asking run's own workflow id, never its own answer. */
   currentWorkflowId: string;
+  /**
+   * The cursor of the result the asking run already has (its last completion result): a run found at or before it
+   * comes back without its result, so the same state is not stored a second time in the asking run's history.
+   */
+  knownCursor?: number;
+}
+
+/** The newest completed run: which one, where it left off, and its whole result only when it is newer than the asker's. */
+export interface LatestRun {
+  workflowId: string;
+  runId: string;
+  cursor: number;
+  result?: RunResult;
 }
 
 /**
- * The newest completed run's result among the Schedule's recent actions, triggered ones included. A Schedule passes
+ * The newest completed run among the Schedule's recent actions, triggered ones included. A Schedule passes
  * its last completion result only to the runs it starts on its own spec: a `trigger`ed run gets none, and its result
  * does not reach the next scheduled run either (checked on the dev server, Temporal 1.32), so each run asks here too.
  */
 export function createFindLatestRunResult(deps: { temporalClient?: Client }) {
-  return async function findLatestRunResult(input: LatestRunInput): Promise<RunResult | undefined> {
+  return async function findLatestRunResult(input: LatestRunInput): Promise<LatestRun | undefined> {
     const client = deps.temporalClient;
     if (!client) return undefined;
     let actions;
@@ -34,7 +47,9 @@ export function createFindLatestRunResult(deps: { temporalClient?: Client }) {
         const description = await handle.describe();
         if (description.status.name !== 'COMPLETED') continue;
         const result: unknown = await handle.result();
-        if (isRunResult(result, input.orgId)) return result;
+        if (!isRunResult(result, input.orgId)) continue;
+        const newer = input.knownCursor === undefined || result.cursor > input.knownCursor;
+        return { workflowId, runId: firstExecutionRunId, cursor: result.cursor, ...(newer ? { result } : {}) };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) continue;
         throw error;

@@ -7,6 +7,7 @@ import { DEFAULT_RETENTION_MS, pastRetention, retentionMessage } from '../detect
 import { auditQueryFor } from '../detection/query';
 import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../detection/scan';
 import { isCarriedState, type StoredState } from '../detection/state';
+import { DEFAULT_MAX_RESULT_BYTES, describeShedding, fitStateToBudget, lowestTiers, utf8Bytes } from '../detection/state-budget';
 import type { DatadogAuditClient } from './datadog-client';
 import { needsAttention, passing } from './failures';
 
@@ -274,12 +275,33 @@ export function createScanAuditEvents(deps: ScanDeps) {
     const ctx = Context.current();
     const detector = deps.detectorFor(input.detection, input.latenessMs);
     const dd = deps.datadogFor(input.orgId, input.datadog);
-    return scanWindowPages(dd, detector, { ...input, state }, {
+    const output = await scanWindowPages(dd, detector, { ...input, state }, {
       resumeFrom: ctx.info.heartbeatDetails,
       // A checkpoint at least a few times per heartbeat timeout, which is also how the scan tells Temporal it is alive.
       checkpointEveryMs: Math.min(CHECKPOINT_EVERY_MS, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 4),
       wait: waitHeartbeating,
       checkpoint: (beat) => ctx.heartbeat(beat),
     });
+    return keepWithinBudget(output, detector);
   };
+}
+
+/** What a run's result holds besides the state and what this scan returns (window, report, counts): a generous allowance. */
+const RESULT_ENVELOPE_BYTES = 16 * 1024;
+
+/**
+ * Keeps the scan's result, and the run's result made from it, within `limits.maxResultBytes`: Temporal refuses a
+ * payload over 2 MiB, which would fail the run and stop the pipeline. The state gets what the rest of the result
+ * leaves (at least a quarter of the budget); past that the least useful carried state is shed, and the run says so.
+ */
+export function keepWithinBudget(output: ScanOutput, detector: Detector): ScanOutput {
+  const maxBytes = detector.settings.limits.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  const rest = utf8Bytes(JSON.stringify({ ...output, state: null }));
+  const budgetBytes = Math.max(Math.floor(maxBytes / 4), maxBytes - rest - RESULT_ENVELOPE_BYTES);
+  const shed = fitStateToBudget(output.state, {
+    budgetBytes,
+    thresholds: lowestTiers(detector.rules.rules),
+    measure: (state) => utf8Bytes(JSON.stringify(state)),
+  });
+  return shed ? { ...output, warnings: [...output.warnings, describeShedding(shed)] } : output;
 }

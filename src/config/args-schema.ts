@@ -69,7 +69,15 @@ export const DetectionSettingsSchema = z
     autoResolve: z.boolean(),
     templates: z.object({ title: templateText, body: templateText }).strict(),
     appUrl: z.string().url(),
-    limits: z.object({ maxHitsPerRule: z.number().int().min(10).max(10_000), maxHitsTotal: z.number().int().min(100).max(50_000) }).strict(),
+    limits: z.object({
+      maxHitsPerRule: z.number().int().min(10).max(10_000),
+      maxHitsTotal: z.number().int().min(100).max(50_000),
+      // Optional: schedules created before it existed pass arguments without it (then DEFAULT_MAX_RESULT_BYTES).
+      maxResultBytes: z.number().int()
+        .min(65_536, 'must be at least 65536 (64 KiB): below that a busy run would shed most of what it carries')
+        .max(1_572_864, 'must be at most 1572864 (1.5 MiB): Temporal refuses a result over 2 MiB, and the run would fail')
+        .optional(),
+    }).strict(),
   })
   .strict()
   .superRefine((settings, ctx) => {

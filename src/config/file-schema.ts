@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../detection/duration';
+import { DEFAULT_MAX_RESULT_BYTES } from '../detection/state-budget';
 import { SEVERITIES } from '../detection/types';
 import { RuleTestSchema } from './rule-tests-schema';
 import { strictObject } from './strict-object';
@@ -152,7 +153,7 @@ const DetectionFileSchema = strictObject({
   }).prefault({}),
   autoResolve: z.boolean().default(false),
   templates: strictObject({ title: z.string().optional(), body: z.string().optional() }).prefault({}),
-  limits: strictObject({ maxHitsPerRule: z.number().int().default(500), maxHitsTotal: z.number().int().default(5000) }).prefault({}),
+  limits: strictObject({ maxHitsPerRule: z.number().int().default(500), maxHitsTotal: z.number().int().default(5000), maxResultBytes: z.number().int().default(DEFAULT_MAX_RESULT_BYTES) }).prefault({}),
 });
 
 export const FileConfigSchema = strictObject({

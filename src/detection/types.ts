@@ -106,6 +106,11 @@ export interface DetectionSettings {
     maxHitsPerRule: number;
     /** Kept event references across all actors and rules: bounds the carried state. */
     maxHitsTotal: number;
+    /**
+     * Bytes a run's result (and its scan's) may take as it crosses Temporal, which refuses payloads over 2 MiB; past
+     * it the least useful carried state is shed, and the run says so. Absent: DEFAULT_MAX_RESULT_BYTES (512 KiB).
+     */
+    maxResultBytes?: number;
   };
 }
 

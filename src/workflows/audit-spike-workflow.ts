@@ -76,8 +76,11 @@ async function previousResult(orgId: string): Promise<RunResult | undefined> {
   const scheduleId = info.typedSearchAttributes.get(SCHEDULED_BY);
   if (typeof scheduleId === 'string' && scheduleId !== '') {
     try {
-      const latest = await findLatestRunResult({ scheduleId, orgId, currentWorkflowId: info.workflowId });
-      if (latest && isCarriedState(latest.state) && (!best || latest.cursor > best.cursor)) best = latest;
+      const latest = await findLatestRunResult({ scheduleId, orgId, currentWorkflowId: info.workflowId, ...(best ? { knownCursor: best.cursor } : {}) });
+      // A result newer than the last completion result comes whole; otherwise only which run it is (never a second copy).
+      // An activity result recorded by an earlier version is the result itself.
+      const found: RunResult | undefined = isRunResult(latest, orgId) ? latest : latest?.result;
+      if (found && isCarriedState(found.state) && (!best || found.cursor > best.cursor)) best = found;
     } catch (error) {
       log.warn('Could not look up the newest completed run; using the last completion result', { orgId, error: String(error) });
     }
