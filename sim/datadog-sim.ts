@@ -4,7 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { AuditEventJson } from './audit-events';
 import { QuerySyntaxError, matches, parseQuery, unescapedTerms, type QueryNode } from './datadog-query';
+import { isContainmentPath, routeContainment } from './datadog/containment-api';
 import { CursorBook, type CursorPosition } from './datadog/cursors';
+import { OrgDirectory, type DirectoryApiKey, type DirectoryAppKey, type DirectoryUser } from './datadog/org-directory';
 import { INVALID_CURSOR, PARTIAL_RESULTS_WARNING, errorBody, invalidField, nextLink, pageBody, type AuditWarning, type SearchParams } from './datadog/responses';
 import { validateSearch } from './datadog/search-params';
 
@@ -15,6 +17,8 @@ import { validateSearch } from './datadog/search-params';
  * `meta.page.after` and `links.next` (sim/datadog/cursors.ts); a full last page carries a cursor and the page after it
  * is `{"data":[]}`; a retention horizon (default 7 days); the real 400/403/429 bodies (sim/datadog/responses.ts);
  * key headers checked, rate-limit headers and 429s, plus fault knobs and late indexing for tests.
+ * For the containment of a burst (#17) it also serves the Users and Key Management endpoints over the org's users and
+ * keys (sim/datadog/containment-api.ts, sim/datadog/org-directory.ts), learned from the audit events it is given.
  */
 
 export interface RateLimit {
@@ -74,6 +78,8 @@ export interface Faults {
   partialPages: number;
   /** Every non-empty page carries a cursor, even a short last one (then the next page is `{"data":[]}`). */
   cursorOnLastPage: boolean;
+  /** Answer the next N Users / Key Management requests (matching `route`, a regular expression over `METHOD /path`) with this status. */
+  containmentFailures: Array<{ status: number; remaining: number; route?: string }>;
 }
 
 interface StoredEvent {
@@ -94,7 +100,7 @@ function compare(a: { ts: number; id: string }, b: { ts: number; id: string }): 
 export class DatadogSimulator {
   readonly apiKey: string;
   readonly appKey: string;
-  readonly faults: Faults = { failures: [], hang: 0, duplicateAcrossPages: false, latencyMs: 0, partialPages: 0, cursorOnLastPage: false };
+  readonly faults: Faults = { failures: [], hang: 0, duplicateAcrossPages: false, latencyMs: 0, partialPages: 0, cursorOnLastPage: false, containmentFailures: [] };
   private events: StoredEvent[] = [];
   private readonly byId = new Map<string, StoredEvent>();
   private sorted = true;
@@ -111,6 +117,7 @@ export class DatadogSimulator {
   private retentionMs: number;
   private readonly recordResponses: boolean;
   private partialWarnings: AuditWarning[] = [PARTIAL_RESULTS_WARNING];
+  private readonly directory: OrgDirectory;
   private server!: Server;
   port = 0;
   url = '';
@@ -121,6 +128,7 @@ export class DatadogSimulator {
     this.rateLimit = options.rateLimit ?? { limit: 300, periodSeconds: 60 };
     this.defaultRetentionMs = this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.recordResponses = options.recordResponses ?? false;
+    this.directory = new OrgDirectory({ apiKey: this.apiKey, appKey: this.appKey });
   }
 
   static async start(options: DatadogSimOptions = {}): Promise<DatadogSimulator> {
@@ -154,6 +162,7 @@ export class DatadogSimulator {
       const event = raw as Partial<AuditEventJson>;
       const id = typeof event?.id === 'string' ? event.id : randomUUID();
       if (this.ids.has(id)) continue;
+      this.directory.learnFrom(event);
       const ts = Date.parse(String(event?.attributes?.timestamp ?? ''));
       const attributes = event?.attributes ?? ({} as AuditEventJson['attributes']);
       this.ids.add(id);
@@ -195,6 +204,26 @@ export class DatadogSimulator {
     return [...this.log];
   }
 
+  /** The org's users (learned from the events, plus the simulator's own service account), as they stand now. */
+  get users(): DirectoryUser[] {
+    return structuredClone([...this.directory.users.values()]);
+  }
+
+  /** The org's live API keys (a revoked one is gone), the simulator's own included. */
+  get apiKeys(): DirectoryApiKey[] {
+    return structuredClone([...this.directory.apiKeys.values()]);
+  }
+
+  /** The org's live application keys, the simulator's own included. */
+  get applicationKeys(): DirectoryAppKey[] {
+    return structuredClone([...this.directory.appKeys.values()]);
+  }
+
+  /** Direct access to the org's users and keys for seeding (`addUser`, `addApiKey`, `addAppKey`). */
+  get org(): OrgDirectory {
+    return this.directory;
+  }
+
   resetRequests(): void {
     this.log.length = 0;
   }
@@ -206,12 +235,22 @@ export class DatadogSimulator {
     this.retentionMs = this.defaultRetentionMs;
     this.sorted = true;
     this.log.length = 0;
+    this.directory.clear();
     this.resetFaults();
   }
 
   /** The next `count` search/list requests answer `status`; a 429 says to wait `resetS` seconds (default 1). */
   failNext(status: number, count = 1, options: { resetS?: number } = {}): void {
     this.faults.failures.push({ status, remaining: count, ...(options.resetS !== undefined ? { resetS: options.resetS } : {}) });
+  }
+
+  /**
+   * The next `count` Users / Key Management requests answer `status` (a 429 with the rate-limit headers, `resetS`
+   * seconds); `route`, a regular expression over `METHOD /path` (e.g. `^DELETE /api/v2/api_keys/`), narrows which.
+   */
+  failContainmentNext(status: number, count = 1, options: { route?: string } = {}): void {
+    if (count < 1) return;
+    this.faults.containmentFailures.push({ status, remaining: count, ...(options.route !== undefined ? { route: options.route } : {}) });
   }
 
   /** Every page cursor issued so far is refused from now on (400), as Datadog's do once they expire. */
@@ -255,6 +294,7 @@ export class DatadogSimulator {
     this.faults.latencyMs = 0;
     this.faults.partialPages = 0;
     this.faults.cursorOnLastPage = false;
+    this.faults.containmentFailures = [];
     this.windowStart = Date.now();
     this.windowUsed = 0;
   }
@@ -268,7 +308,8 @@ export class DatadogSimulator {
   }
 
   private send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+    // A 204 carries no body and, unless told, no content type (the recorded user DELETE has none).
+    res.writeHead(status, { ...(status === 204 ? {} : { 'content-type': 'application/json' }), 'content-length': Buffer.byteLength(body), ...headers });
     res.end(body);
   }
 
@@ -296,16 +337,18 @@ export class DatadogSimulator {
     this.log.push(record);
     const reply = (status: number, body: string, replyHeaders: Record<string, string> = {}) => {
       record.status = status;
-      if (this.recordResponses) record.response = { status, headers: { 'content-type': 'application/json', ...replyHeaders }, body };
+      if (this.recordResponses) record.response = { status, headers: { ...(status === 204 ? {} : { 'content-type': 'application/json' }), ...replyHeaders }, body };
       this.send(res, status, body, replyHeaders);
     };
     // Read the body before answering anything, so the log holds what was sent even when it is refused.
+    const isContainment = isContainmentPath(url.pathname);
     let text = '';
-    if (isSearch) text = await this.readBody(req);
-    if (!isList && !isSearch) return reply(404, errorBody('Not Found'));
-    if (req.headers['dd-api-key'] !== this.apiKey || req.headers['dd-application-key'] !== this.appKey) {
+    if (isSearch || isContainment) text = await this.readBody(req);
+    if (!isList && !isSearch && !isContainment) return reply(404, errorBody('Not Found'));
+    if (!this.directory.authenticates(req.headers['dd-api-key'], req.headers['dd-application-key'])) {
       return reply(403, errorBody('Forbidden'));
     }
+    if (isContainment) return this.answerContainment(record, url, text, reply);
 
     let params: SearchParams;
     if (isSearch) {
@@ -350,6 +393,29 @@ export class DatadogSimulator {
     if (result.partial) record.partial = true;
     const next = result.after ? nextLink(this.url, params, result.after, result.limit) : undefined;
     reply(200, pageBody({ events: result.json, after: result.after, next, ...(result.partial ? { partial: { warnings: this.partialWarnings } } : {}) }), limitHeaders.headers);
+  }
+
+  /** Users and Key Management (sim/datadog/containment-api.ts), after the shared key check; their own fault knob. */
+  private answerContainment(record: SimRequest, url: URL, text: string, reply: (status: number, body: string, headers?: Record<string, string>) => void): void {
+    if (text) {
+      try {
+        record.body = JSON.parse(text);
+      } catch {
+        record.body = text;
+      }
+    }
+    const route = `${record.method} ${url.pathname}`;
+    const index = this.faults.containmentFailures.findIndex((f) => f.route === undefined || new RegExp(f.route).test(route));
+    if (index >= 0) {
+      const failure = this.faults.containmentFailures[index];
+      if (--failure.remaining <= 0) this.faults.containmentFailures.splice(index, 1);
+      const headers: Record<string, string> = failure.status === 429
+        ? { 'x-ratelimit-limit': '100', 'x-ratelimit-period': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1', 'x-ratelimit-name': 'users_and_keys' }
+        : {};
+      return reply(failure.status, errorBody(failure.status === 429 ? 'Too many requests' : `Simulated failure ${failure.status}`), headers);
+    }
+    const answer = routeContainment(this.directory, { method: record.method, path: url.pathname, query: url.searchParams, body: text });
+    reply(answer.status, answer.body ?? '', answer.headers);
   }
 
   private takeRateLimit(): { allowed: boolean; headers: Record<string, string> } {
@@ -487,6 +553,7 @@ export class DatadogSimulator {
     const route = `${req.method} ${url.pathname}`;
     if (route === 'GET /_sim/health') return this.send(res, 200, JSON.stringify({ ok: true, events: this.events.length }));
     if (route === 'GET /_sim/requests') return this.send(res, 200, JSON.stringify(this.log));
+    if (route === 'GET /_sim/org') return this.send(res, 200, JSON.stringify({ users: this.users, apiKeys: this.apiKeys, applicationKeys: this.applicationKeys }));
     if (route === 'POST /_sim/clear') {
       this.clear();
       return this.send(res, 200, '{"ok":true}');
@@ -505,7 +572,7 @@ export class DatadogSimulator {
     if (route === 'POST /_sim/faults') {
       let body: {
         failNext?: { status: number; count?: number }; hangNext?: number; duplicateAcrossPages?: boolean; latencyMs?: number; expireCursors?: boolean; reset?: boolean;
-        partialNext?: number; cursorOnLastPage?: boolean; retentionDays?: number;
+        partialNext?: number; cursorOnLastPage?: boolean; retentionDays?: number; failContainmentNext?: { status: number; count?: number; route?: string };
       } = {};
       try {
         body = JSON.parse((await this.readBody(req)) || '{}');
@@ -521,6 +588,7 @@ export class DatadogSimulator {
       if (body.partialNext) this.partialNext(body.partialNext);
       if (body.cursorOnLastPage !== undefined) this.faults.cursorOnLastPage = body.cursorOnLastPage;
       if (body.retentionDays !== undefined) this.setRetention(body.retentionDays * 86_400_000);
+      if (body.failContainmentNext) this.failContainmentNext(body.failContainmentNext.status, body.failContainmentNext.count ?? 1, { route: body.failContainmentNext.route });
       return this.send(res, 200, JSON.stringify(this.faults));
     }
     this.send(res, 404, errorBody('Not Found'));
