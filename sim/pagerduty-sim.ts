@@ -8,6 +8,7 @@ import {
 } from './pagerduty/http';
 import { routeRest } from './pagerduty/rest-api';
 import { IncidentStore, type SimIncident } from './pagerduty/store';
+import { CUSTOM_ACTION_EVENT_TYPE, deliver, newSubscription, workflowStartedEvent, type WebhookDelivery, type WebhookSubscription } from './pagerduty/webhooks';
 import { ensureLocalTls } from './tls';
 
 /**
@@ -21,6 +22,7 @@ import { ensureLocalTls } from './tls';
 export type { Severity, ServiceUrgency, SimUser } from './pagerduty/account';
 export type { IncidentStatus, SimIncident } from './pagerduty/store';
 export { EVENTS_LIMITS } from './pagerduty/events-api';
+export { CUSTOM_ACTION_EVENT_TYPE, type WebhookDelivery } from './pagerduty/webhooks';
 
 export interface SimRequest {
   at: number;
@@ -95,6 +97,9 @@ export class PagerDutySimulator {
   private failures: FaultState['failures'] = [];
   private down = false;
   private racing: Array<{ route: RegExp; action: 'acknowledge' | 'resolve'; dedupKey: string; by: string }> = [];
+  private readonly subscriptions: WebhookSubscription[] = [];
+  private readonly deliveries: WebhookDelivery[] = [];
+  private forgedSignatures = 0;
 
   private constructor(options: PagerDutySimOptions) {
     this.routingKeys = [...(options.routingKeys ?? ['sim-routing-key-0000000000000000'])];
@@ -157,6 +162,73 @@ export class PagerDutySimulator {
     this.racing.push({ route: new RegExp(route), action, dedupKey, by });
   }
 
+  /**
+   * A v3 webhook subscription to `url` (docs/webhooks/01-Overview.md). PagerDuty generates its signing secret and shows
+   * it once, in the creation response: here it is returned the same way.
+   */
+  addWebhookSubscription(url: string, events: string[] = [CUSTOM_ACTION_EVENT_TYPE]): { id: string; secret: string } {
+    const subscription = newSubscription(url, events);
+    this.subscriptions.push(subscription);
+    return { id: subscription.id, secret: subscription.secrets[0] };
+  }
+
+  /** Deletes every webhook subscription (they are account configuration: `clear()` keeps them). */
+  clearWebhookSubscriptions(): void {
+    this.subscriptions.length = 0;
+  }
+
+  /** Starts a secret rotation: deliveries carry a signature under the new secret and one under the old (returned: the new). */
+  rotateWebhookSecret(subscriptionId: string): string {
+    const subscription = this.subscription(subscriptionId);
+    const fresh = newSubscription(subscription.url, subscription.events).secrets[0];
+    subscription.secrets = [fresh, subscription.secrets[0]];
+    return fresh;
+  }
+
+  /** Ends a rotation: only the newest secret signs. */
+  completeWebhookSecretRotation(subscriptionId: string): void {
+    const subscription = this.subscription(subscriptionId);
+    subscription.secrets = subscription.secrets.slice(0, 1);
+  }
+
+  /** The next `count` webhook deliveries are signed with a secret that is not the subscription's (a forgery). */
+  forgeWebhookSignatures(count = 1): void {
+    this.forgedSignatures += count;
+  }
+
+  /**
+   * A person (a user of the account, by email) runs the action named `actionName` on an incident in the PagerDuty UI:
+   * every subscription to `CUSTOM_ACTION_EVENT_TYPE` receives a signed v3 webhook (sim/pagerduty/webhooks.ts says why
+   * that event type). Resolves once each receiver answered; what was sent is in `webhookDeliveries`.
+   */
+  async fireCustomIncidentAction(incidentId: string, actionName: string, agentEmail: string, options: { occurredAt?: Date } = {}): Promise<WebhookDelivery[]> {
+    const incident = this.store.incidents.find((i) => i.id === incidentId);
+    if (!incident) throw new Error(`no incident ${incidentId} in the simulator`);
+    const agent = this.store.userByEmail(agentEmail);
+    if (!agent) throw new Error(`${agentEmail} is not a user of the simulated PagerDuty account`);
+    const payload = workflowStartedEvent(incident, actionName, agent, (options.occurredAt ?? new Date(this.store.now())).toISOString());
+    const sent: WebhookDelivery[] = [];
+    for (const subscription of this.subscriptions.filter((s) => s.events.includes(CUSTOM_ACTION_EVENT_TYPE))) {
+      const forged = this.forgedSignatures > 0;
+      if (forged) this.forgedSignatures--;
+      const delivery = await deliver(subscription, payload, { forged });
+      this.deliveries.push(delivery);
+      sent.push(delivery);
+    }
+    return structuredClone(sent);
+  }
+
+  /** Every webhook the simulator sent, in order. */
+  get webhookDeliveries(): WebhookDelivery[] {
+    return structuredClone(this.deliveries);
+  }
+
+  private subscription(id: string): WebhookSubscription {
+    const subscription = this.subscriptions.find((s) => s.id === id);
+    if (!subscription) throw new Error(`no webhook subscription ${id}`);
+    return subscription;
+  }
+
   /** The service's urgency rule: `severity_based` lets an event's severity choose; `high`/`low` are constant. */
   setServiceUrgency(rule: ServiceUrgency): void {
     this.store.serviceUrgency = rule;
@@ -194,12 +266,14 @@ export class PagerDutySimulator {
     this.failures = [];
     this.racing = [];
     this.down = false;
+    this.forgedSignatures = 0;
     this.setEventsRateLimit(undefined);
   }
 
   clear(): void {
     this.store.clear();
     this.log.length = 0;
+    this.deliveries.length = 0;
   }
 
   async stop(): Promise<void> {
@@ -309,6 +383,16 @@ export class PagerDutySimulator {
       try {
         const incident = path.endsWith('/resolve') ? this.personResolves(body.dedupKey, by) : this.personAcknowledges(body.dedupKey, by);
         return new Reply(200, incident);
+      } catch (error) {
+        return restError(404, 'Not Found', 2100, [(error as Error).message]);
+      }
+    }
+    if (route === 'POST /_sim/person/custom-action') {
+      if (typeof body.incidentId !== 'string' || typeof body.action !== 'string' || typeof body.by !== 'string') {
+        return invalidInput('incidentId, action (its name) and by (a user\'s email) are required');
+      }
+      try {
+        return new Reply(200, await this.fireCustomIncidentAction(body.incidentId, body.action, body.by));
       } catch (error) {
         return restError(404, 'Not Found', 2100, [(error as Error).message]);
       }
