@@ -77,6 +77,8 @@ export class OrgDirectory {
   readonly users = new Map<string, DirectoryUser>();
   readonly apiKeys = new Map<string, DirectoryApiKey>();
   readonly appKeys = new Map<string, DirectoryAppKey>();
+  /** Email (as an event spells it) → user id: spares a hash per event when millions are loaded. */
+  private readonly idByEmail = new Map<string, string>();
 
   constructor(private readonly own: { apiKey: string; appKey: string }) {
     this.seedOwn();
@@ -86,6 +88,7 @@ export class OrgDirectory {
     this.users.clear();
     this.apiKeys.clear();
     this.appKeys.clear();
+    this.idByEmail.clear();
     this.seedOwn();
   }
 
@@ -101,10 +104,14 @@ export class OrgDirectory {
   }
 
   addUser(fields: { email: string; name?: string | null } & Partial<Omit<DirectoryUser, 'email' | 'name'>>): DirectoryUser {
+    const known = fields.id ?? this.idByEmail.get(fields.email);
+    const existing = known === undefined ? undefined : this.users.get(known);
+    if (existing) return existing;
     const email = fields.email.trim().toLowerCase();
     const id = fields.id ?? datadogUserIdFor(email);
-    const existing = this.users.get(id);
-    if (existing) return existing;
+    this.idByEmail.set(fields.email, id);
+    const again = this.users.get(id);
+    if (again) return again;
     const at = datadogTimestamp(Date.now());
     const user: DirectoryUser = {
       name: null, title: null, serviceAccount: false, disabled: false, verified: true, createdAt: at, modifiedAt: at, roleIds: [], ...fields, id, email,
