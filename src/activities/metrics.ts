@@ -6,7 +6,7 @@ import type { ScanOutput } from './scan-audit-events';
  * audit-spike's own counters, through the SDK's metric meter, so they leave through the same exporter as the SDK's
  * (Prometheus: `temporal_audit_spike_*`), tagged with the org. Counted once per successful activity, never on retries.
  */
-export function recordScan(orgId: string, output: ScanOutput): void {
+export function recordScan(orgId: string, output: Pick<ScanOutput, 'counters' | 'pages' | 'actions' | 'suppressed'>): void {
   const meter = Context.current().metricMeter;
   const tags = { org: orgId };
   meter.createCounter('audit_spike_events_read', 'events', 'Audit events read from Datadog').add(output.counters.read, tags);

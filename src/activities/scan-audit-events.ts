@@ -6,7 +6,8 @@ import { Detector } from '../detection/detector';
 import { DEFAULT_RETENTION_MS, pastRetention, retentionMessage } from '../detection/plan';
 import { auditQueryFor } from '../detection/query';
 import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../detection/scan';
-import { isCarriedState, type StoredState } from '../detection/state';
+import { packState } from '../detection/packed-state';
+import { isCarriedState, type PackedState, type StoredState } from '../detection/state';
 import { DEFAULT_MAX_RESULT_BYTES, describeShedding, fitStateToBudget, lowestTiers, utf8Bytes } from '../detection/state-budget';
 import type { DatadogAuditClient } from './datadog-client';
 import { needsAttention, passing } from './failures';
@@ -19,7 +20,7 @@ export const ScanInputSchema = z.object({
   window: z.object({ readFrom: z.number(), from: z.number(), to: z.number() }).refine((w) => w.readFrom <= w.from && w.from < w.to, 'window must satisfy readFrom <= from < to'),
   runAt: z.number(),
   lateAfterMs: z.number(),
-  state: z.unknown().refine(isCarriedState, 'state must be a carried state (v: 1 or 2)'),
+  state: z.unknown().refine(isCarriedState, 'state must be a carried state (v: 1, 2, 3, or 4 packed)'),
 });
 export type ScanInput = z.infer<typeof ScanInputSchema>;
 
@@ -265,8 +266,13 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
   return { ...scan.finish(), pages, resumedAtPage, query, warnings };
 }
 
+/** What the scan activity returns: its state packed for Temporal (version 4). */
+export interface PackedScanOutput extends Omit<ScanOutput, 'state'> {
+  state: PackedState;
+}
+
 export function createScanAuditEvents(deps: ScanDeps) {
-  return async function scanAuditEvents(rawInput: ScanInput): Promise<ScanOutput> {
+  return async function scanAuditEvents(rawInput: ScanInput): Promise<PackedScanOutput> {
     const parsed = ScanInputSchema.safeParse(rawInput);
     if (!parsed.success) throw needsAttention('BadScanInput', `scanAuditEvents got invalid input:\n${describeIssues(parsed.error).join('\n')}`);
     const input = parsed.data;
@@ -282,7 +288,8 @@ export function createScanAuditEvents(deps: ScanDeps) {
       wait: waitHeartbeating,
       checkpoint: (beat) => ctx.heartbeat(beat),
     });
-    return keepWithinBudget(output, detector);
+    const kept = keepWithinBudget(output, detector, input.latenessMs);
+    return { ...kept, state: packState(kept.state, input.latenessMs) };
   };
 }
 
@@ -294,14 +301,15 @@ const RESULT_ENVELOPE_BYTES = 16 * 1024;
  * payload over 2 MiB, which would fail the run and stop the pipeline. The state gets what the rest of the result
  * leaves (at least a quarter of the budget); past that the least useful carried state is shed, and the run says so.
  */
-export function keepWithinBudget(output: ScanOutput, detector: Detector): ScanOutput {
+export function keepWithinBudget(output: ScanOutput, detector: Detector, latenessMs: number): ScanOutput {
   const maxBytes = detector.settings.limits.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
   const rest = utf8Bytes(JSON.stringify({ ...output, state: null }));
   const budgetBytes = Math.max(Math.floor(maxBytes / 4), maxBytes - rest - RESULT_ENVELOPE_BYTES);
   const shed = fitStateToBudget(output.state, {
     budgetBytes,
     thresholds: lowestTiers(detector.rules.rules),
-    measure: (state) => utf8Bytes(JSON.stringify(state)),
+    // As it crosses Temporal: packed (its base64 and rule ids are ASCII; incidents may not be).
+    measure: (state) => utf8Bytes(JSON.stringify(packState(state, latenessMs))),
   });
   return shed ? { ...output, warnings: [...output.warnings, describeShedding(shed)] } : output;
 }

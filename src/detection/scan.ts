@@ -3,7 +3,8 @@ import type { Detector } from './detector';
 import { eventId, eventTimestamp, innerAttributes, scalarText, valueAt } from './event-fields';
 import { addEventEvidence, emptyEvidence, type EvidenceState } from './evidence';
 import { eventIdHash, hash64 } from './hash';
-import { upgradeState, type ActorState, type CarriedState, type IncidentState, type StoredState } from './state';
+import { unpackState } from './packed-state';
+import { isPackedState, upgradeState, type ActorState, type CarriedState, type IncidentState, type StoredState } from './state';
 import { summarize, type IncidentSummary } from './summary';
 import { suppressionFor } from './suppression';
 import { higherSeverity, severityRank, type AuditEventLike, type Severity } from './types';
@@ -52,6 +53,11 @@ export interface ScanProgress {
 export interface IncidentAction {
   kind: 'trigger' | 'update' | 'resolve';
   summary: IncidentSummary;
+  /**
+   * The severity PagerDuty was told for this burst before this scan (absent when it was never told): a rise above it
+   * pages again. On the action, so the workflow never reads the carried state (which crosses it packed).
+   */
+  notifiedSeverity?: Severity;
 }
 
 export interface SuppressedBurst {
@@ -113,7 +119,7 @@ export class Scan {
   private readonly openedHere = new Set<string>();
 
   private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
-    this.state = upgradeState(progress.state);
+    this.state = isPackedState(progress.state) ? unpackState(progress.state) : upgradeState(progress.state);
     // Actor ids come from event data: with no prototype, a plain lookup is enough even for ids such as "constructor"
     // or "__proto__" (JSON and Temporal treat the object as before).
     if (Object.getPrototypeOf(this.state.actors) !== null) Object.setPrototypeOf(this.state.actors, null);
@@ -352,14 +358,17 @@ export class Scan {
       const last = incident.notified;
       if (!last) actions.push({ kind: 'trigger', summary: describe(actor, name, incident) });
       else if (severityRank(incident.severity) > severityRank(last.severity) || incident.events > last.events) {
-        actions.push({ kind: 'update', summary: describe(actor, name, incident) });
+        actions.push({ kind: 'update', summary: describe(actor, name, incident), notifiedSeverity: last.severity });
       } else return;
       incident.notified = { severity: incident.severity, events: incident.events };
     };
 
     for (const { actor, name, incident } of this.closed) {
+      const told = incident.notified?.severity;
       notify(actor, name, incident);
-      if (settings.autoResolve && !incident.suppressed) actions.push({ kind: 'resolve', summary: describe(actor, name, incident) });
+      if (settings.autoResolve && !incident.suppressed) {
+        actions.push({ kind: 'resolve', summary: describe(actor, name, incident), ...(told ? { notifiedSeverity: told } : {}) });
+      }
     }
     for (const actor of this.touched) {
       const actorState = this.state.actors[actor];

@@ -61,19 +61,47 @@ export function emptyState(watermark: number): CarriedState {
   return { v: 3, watermark, actors: {} };
 }
 
-/** What a previous run's result may hold: this version's state or an earlier version's. */
-export type StoredState = CarriedState | CarriedStateV2 | CarriedStateV1;
+/**
+ * The carried state as it crosses Temporal (version 4): `CarriedState` packed by `packState` (detection/packed-state.ts,
+ * which describes the layout). The workflow never looks inside.
+ */
+export interface PackedState {
+  v: 4;
+  watermark: number;
+  /** Hits from here on keep their event-id hash (the next run reads them again). */
+  rereadFrom: number;
+  /** Rule ids, indexed by the packed hits. */
+  rules: string[];
+  /** Actors, names and hits: base64 of the byte layout above. */
+  actors: string;
+  /** Open incidents by actor id. */
+  incidents: Record<string, IncidentState>;
+}
+
+export function isPackedState(value: unknown): value is PackedState {
+  if (value === null || typeof value !== 'object') return false;
+  const c = value as Partial<PackedState>;
+  return c.v === 4 && typeof c.watermark === 'number' && typeof c.rereadFrom === 'number' && Array.isArray(c.rules) && typeof c.actors === 'string' &&
+    typeof c.incidents === 'object' && c.incidents !== null;
+}
+
+/** What a previous run's result or scan may hold: this version's packed state, the core's own, or an earlier version's. */
+export type StoredState = PackedState | CarriedState | CarriedStateV2 | CarriedStateV1;
 
 /** A state this version can continue from: its own, or one carried by a schedule that ran an earlier version. */
 export function isCarriedState(value: unknown): value is StoredState {
+  if (isPackedState(value)) return true;
   if (value === null || typeof value !== 'object') return false;
-  const candidate = value as Partial<StoredState>;
+  const candidate = value as Partial<CarriedState | CarriedStateV2 | CarriedStateV1>;
   return (candidate.v === 1 || candidate.v === 2 || candidate.v === 3) && typeof candidate.watermark === 'number' && typeof candidate.actors === 'object' &&
     candidate.actors !== null;
 }
 
-/** Brings a carried state to the current version, in place; the same hit ids, so events read again still count once. */
-export function upgradeState(state: StoredState): CarriedState {
+/**
+ * Brings a carried state of an earlier version to the core's (version 3), in place; the same hit ids, so events read
+ * again still count once. A packed state (version 4) is unpacked first, by `unpackState`.
+ */
+export function upgradeState(state: Exclude<StoredState, PackedState>): CarriedState {
   if (state.v === 3) return state;
   if (state.v === 1) upgradeHitsToV2(state);
   // Incidents opened before evidence existed show what the events of later runs bring.

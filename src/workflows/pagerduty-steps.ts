@@ -3,7 +3,7 @@ import type { AuditSpikeActivities } from '../activities';
 import type { IncidentOutcome } from '../activities/pagerduty';
 import type { PagerDutyTarget } from '../config/args-schema';
 import type { IncidentAction } from '../detection/scan';
-import type { StoredState } from '../detection/state';
+import { isPackedState, type StoredState } from '../detection/state';
 import type { Severity } from '../detection/types';
 import type { IncidentRecord } from './run-result';
 
@@ -39,8 +39,12 @@ function bestEffort(requestTimeoutMs: number, summary: string) {
   }).openOrUpdateIncident;
 }
 
-/** The severity PagerDuty was last told for this action's burst, read from the state the run started its scan with. */
+/**
+ * The severity PagerDuty was last told for this action's burst: from the action (the scan puts it there), else, for a
+ * scan of an earlier version, read from the unpacked state the run started its scan with.
+ */
 export function notifiedSeverityOf(state: StoredState, action: IncidentAction): Severity | undefined {
+  if (action.notifiedSeverity !== undefined || isPackedState(state)) return action.notifiedSeverity;
   const incident = state.actors[action.summary.actor]?.incident;
   return incident?.dedupKey === action.summary.dedupKey ? incident.notified?.severity : undefined;
 }
