@@ -45,15 +45,23 @@ const deletedKey = (): ContainmentReply => ({ status: 204, body: '', headers: { 
 const USER_PATH = /^\/api\/v2\/users\/([^/]+)$/;
 const API_KEY_PATH = /^\/api\/v2\/api_keys\/([^/]+)$/;
 const APP_KEY_PATH = /^\/api\/v2\/(current_user\/)?application_keys\/([^/]+)$/;
+/** ListCurrentUserApplicationKeys (openapi.yaml @ 0065512): how a worker learns whose keys it holds (#17). */
+const CURRENT_USER_APP_KEYS = '/api/v2/current_user/application_keys';
 
 /** Whether this path is one of the containment endpoints (the simulator answers other unknown paths 404 itself). */
 export function isContainmentPath(path: string): boolean {
-  return path === '/api/v2/users' || USER_PATH.test(path) || API_KEY_PATH.test(path) || APP_KEY_PATH.test(path);
+  return path === '/api/v2/users' || path === CURRENT_USER_APP_KEYS || USER_PATH.test(path) || API_KEY_PATH.test(path) || APP_KEY_PATH.test(path);
 }
 
 export function routeContainment(directory: OrgDirectory, call: ContainmentCall): ContainmentReply {
   const { method, path } = call;
   if (path === '/api/v2/users') return method === 'GET' ? listUsers(directory, call.query) : errors(405, 'Method Not Allowed');
+  if (path === CURRENT_USER_APP_KEYS) {
+    if (method !== 'GET') return errors(405, 'Method Not Allowed');
+    // ListApplicationKeysResponse: partial keys (no secret) with their owner; the page parameters are not needed here.
+    const own = [...directory.appKeys.values()].filter((key) => key.ownedBy === directory.currentUserId);
+    return json(200, { data: own.map((key) => appKeyJson(key, { withSecret: false })), meta: { page: { total_filtered_count: own.length } } });
+  }
   const user = USER_PATH.exec(path);
   if (user) {
     const id = decodeURIComponent(user[1]);

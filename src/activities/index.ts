@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DatadogTarget, AuditSpikeArgs } from '../config/args-schema';
 import { Detector } from '../detection/detector';
+import { createContainmentActivities } from './containment';
 import { createDatadogAuditClient, type DatadogAuditClient } from './datadog-client';
 import { createFindLatestRunResult } from './latest-run-result';
 import { recordIncident, recordScan } from './metrics';
@@ -59,6 +60,8 @@ export function createActivities(deps: ActivityDeps) {
     },
     checkSearchAttributes: createCheckSearchAttributes({ ...(deps.temporalClient ? { temporalClient: deps.temporalClient } : {}) }),
     findLatestRunResult: createFindLatestRunResult({ ...(deps.temporalClient ? { temporalClient: deps.temporalClient } : {}) }),
+    // Contain on approval (#17): the Datadog steps of a plan and the note on the incident.
+    ...createContainmentActivities({ env: deps.env }),
   };
 }
 

@@ -151,6 +151,21 @@ export const PagerDutyTargetSchema = z.discriminatedUnion('mode', [
   }).strict(),
 ]);
 
+/** Contain on approval (#17): settings only, every secret by variable name. Absent in older schedules: off. */
+export const ResponseSettingsSchema = z
+  .object({
+    enabled: z.boolean(),
+    ttlMs: z.number().int().min(10 * 60_000).max(30 * 86_400_000),
+    webhookSecretEnv: envName,
+    approveAction: z.string().min(1).max(200),
+    webhookToleranceMs: z.number().int().min(30_000).max(3_600_000),
+    neverContain: z.array(z.string().min(1)),
+    revokeKeysFrom: z.array(ruleId).min(1),
+    pagerdutyTokenEnv: envName,
+    pagerdutyApiUrl: z.string().url(),
+  })
+  .strict();
+
 export const AuditSpikeArgsSchema = z
   .object({
     v: z.literal(1),
@@ -159,9 +174,11 @@ export const AuditSpikeArgsSchema = z
     detection: DetectionSettingsSchema,
     datadog: DatadogTargetSchema,
     pagerduty: PagerDutyTargetSchema,
+    response: ResponseSettingsSchema.optional(),
   })
   .strict();
 
+export type ResponseSettings = z.infer<typeof ResponseSettingsSchema>;
 export type AuditSpikeArgs = z.infer<typeof AuditSpikeArgsSchema>;
 export type DatadogTarget = z.infer<typeof DatadogTargetSchema>;
 export type PagerDutyTarget = z.infer<typeof PagerDutyTargetSchema>;

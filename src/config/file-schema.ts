@@ -156,12 +156,38 @@ const DetectionFileSchema = strictObject({
   limits: strictObject({ maxHitsPerRule: z.number().int().default(500), maxHitsTotal: z.number().int().default(5000), maxResultBytes: z.number().int().default(DEFAULT_MAX_RESULT_BYTES) }).prefault({}),
 });
 
+/**
+ * Contain on approval (#17): a plan per incident (disable the actor, revoke the keys the burst minted) that does
+ * nothing until a person approves it. Off unless enabled, per org.
+ */
+const ResponseFileSchema = strictObject({
+  enabled: z.boolean().default(false),
+  /** How long a plan can be approved (and a disabled user re-enabled with undo) after its incident opened. */
+  ttl: duration.default(24 * 3_600_000).refine((ms) => ms >= 10 * 60_000 && ms <= 30 * 86_400_000, {
+    message: 'must be between 10m and 30d: how long the on-call may approve the plan (and undo) after the incident opens',
+  }),
+  /** The environment variable holding the PagerDuty webhook subscription's signing secret (read by `audit-spike webhooks`). */
+  webhookSecretEnv: z.string().default('PAGERDUTY_WEBHOOK_SECRET'),
+  /** The name of the PagerDuty action (incident workflow) that approves the plan; webhooks of other actions are ignored. */
+  approveAction: z.string().min(1).default('Contain with audit-spike'),
+  /** How old a signed webhook may be (PagerDuty retries deliveries for up to 48 h: a late retry is refused). */
+  webhookTolerance: duration.default(5 * 60_000).refine((ms) => ms >= 30_000 && ms <= 3_600_000, { message: 'must be between 30s and 1h' }),
+  /** Actors never acted on (ids or * patterns), besides detection.suppress.actors and audit-spike's own identity. */
+  neverContain: z.array(z.string().min(1)).default([]),
+  /** Rules whose api_key / application_key assets are revoked by the plan. */
+  revokeKeysFrom: z.array(z.string().min(1)).min(1).default(['api_key_create', 'app_key_create']),
+  /** Events mode only: a REST API token (by variable name) lets the webhook receiver find the incident's dedup key. */
+  pagerdutyTokenEnv: z.string().default('PAGERDUTY_API_TOKEN'),
+  pagerdutyApiUrl: z.string().url().default('https://api.pagerduty.com'),
+});
+
 export const FileConfigSchema = strictObject({
   org: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, _ . or -').default('default'),
   datadog: DatadogFileSchema.prefault({}),
   pagerduty: PagerDutyFileSchema.prefault({}),
   schedule: ScheduleFileSchema.prefault({}),
   detection: DetectionFileSchema.prefault({}),
+  response: ResponseFileSchema.prefault({}),
 });
 
 export type FileConfig = z.output<typeof FileConfigSchema>;

@@ -129,7 +129,7 @@ function fail(source: string, problems: Problem[], locate?: Locate): never {
 export function resolveConfig(config: FileConfig, source = 'config', locate?: Locate): ResolvedConfig {
   const problems: Problem[] = [];
   const { rules, origins, tests } = resolveRules(config, problems);
-  const { datadog, pagerduty, schedule, detection } = config;
+  const { datadog, pagerduty, schedule, detection, response } = config;
   if (datadog.site && datadog.baseUrl) problems.push({ path: ['datadog', 'baseUrl'], message: 'set either site or baseUrl, not both' });
   if (pagerduty.mode === 'rest') {
     if (!pagerduty.serviceId) problems.push({ path: ['pagerduty', 'serviceId'], message: 'required when mode is rest (the PagerDuty service to open incidents on)' });
@@ -145,6 +145,12 @@ export function resolveConfig(config: FileConfig, source = 'config', locate?: Lo
       }
     }
   });
+  if (response.enabled) {
+    const known = rules.map((rule) => rule.id);
+    response.revokeKeysFrom.forEach((ruleId, index) => {
+      if (!known.includes(ruleId)) problems.push({ path: ['response', 'revokeKeysFrom', index], message: `unknown rule "${ruleId}"; allowed: ${known.join(', ')}` });
+    });
+  }
   if (problems.length) fail(source, problems, locate);
 
   const pagerdutyTarget = pagerduty.mode === 'events'
@@ -211,6 +217,18 @@ export function resolveConfig(config: FileConfig, source = 'config', locate?: Lo
       retentionMs: datadog.retention,
     },
     pagerduty: pagerdutyTarget,
+    // Only an org that turned containment on carries its settings (older schedules and the rest run as before).
+    ...(response.enabled ? { response: {
+      enabled: response.enabled,
+      ttlMs: response.ttl,
+      webhookSecretEnv: response.webhookSecretEnv,
+      approveAction: response.approveAction,
+      webhookToleranceMs: response.webhookTolerance,
+      neverContain: response.neverContain,
+      revokeKeysFrom: response.revokeKeysFrom,
+      pagerdutyTokenEnv: response.pagerdutyTokenEnv,
+      pagerdutyApiUrl: response.pagerdutyApiUrl,
+    } } : {}),
   };
   const parsed = AuditSpikeArgsSchema.safeParse(candidate, { reportInput: true });
   if (!parsed.success) fail(source, problemsFromZod(parsed.error).map((problem) => toFileProblem(problem, origins)), locate);
@@ -230,7 +248,7 @@ export function resolveConfig(config: FileConfig, source = 'config', locate?: Lo
 /** Names in the schedule's arguments that the file spells differently. */
 function fileKey(section: PathKey | undefined, key: PathKey): PathKey {
   if (typeof key !== 'string') return key;
-  if (section === 'cadence' || section === 'datadog' || section === 'pagerduty' || section === 'maintenanceWindows') return key.replace(/Ms$/, '');
+  if (section === 'cadence' || section === 'datadog' || section === 'pagerduty' || section === 'maintenanceWindows' || section === 'response') return key.replace(/Ms$/, '');
   if (key === 'windowMs') return 'window';
   if (key === 'combines') return 'combine';
   return key;
@@ -250,6 +268,6 @@ function toFileProblem(problem: Problem, origins: RuleOrigin[]): Problem {
     return { path: origin?.path ? [...origin.path, ...tail] : [], shownAs: `${origin?.label ?? formatPath(problem.path)}${tailText}`, message: problem.message };
   }
   if (head === 'detection' && rest[0] === 'suppress') return { ...problem, path: [head, ...rest.map((key) => fileKey('maintenanceWindows', key))] };
-  if (head === 'datadog' || head === 'pagerduty') return { ...problem, path: [head, ...rest.map((key) => fileKey(head, key))] };
+  if (head === 'datadog' || head === 'pagerduty' || head === 'response') return { ...problem, path: [head, ...rest.map((key) => fileKey(head, key))] };
   return problem;
 }

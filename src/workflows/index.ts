@@ -1,1 +1,2 @@
 export { auditSpikeWorkflow } from './audit-spike-workflow';
+export { containmentWorkflow } from './containment-workflow';
