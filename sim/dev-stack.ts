@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AuditSpikeArgs } from '../src/config/args-schema';
-import { loadConfig } from '../src/config/load';
+import { loadConfig, parseConfigText } from '../src/config/load';
 import type { ResolvedConfig } from '../src/config/resolve';
 import { applySchedule } from '../src/schedule';
 import { temporalSettings } from '../src/temporal-connection';
+import { startWebhookReceiver } from '../src/webhooks/receiver';
+import { lookupIncidentKey, incidentKeySources } from '../src/webhooks/incident-key';
 import { createAuditSpikeWorker } from '../src/worker';
 import { DatadogSimulator } from './datadog-sim';
 import { PagerDutySimulator } from './pagerduty-sim';
@@ -85,7 +87,13 @@ export async function runDevStack(argv: string[], env: Env = process.env): Promi
     const settings = temporalSettings(server ? { ...env, TEMPORAL_ADDRESS: server.address } : env);
     const dd = await datadogSide(config, env, dataDir, stoppers);
     const pd = await pagerdutySide(config, env, dataDir, stoppers);
-    const resolved: ResolvedConfig = { ...config, args: { ...config.args, datadog: dd.datadog, pagerduty: pd.pagerduty } };
+    // Contain on approval (#17): on by default against the simulators, so a newcomer can approve a plan; with real
+    // services only when the config turns it on.
+    const simulated = Boolean(dd.sim && pd.sim);
+    const response = config.args.response ?? (simulated ? parseConfigText('response: { enabled: true }', 'dev defaults').args.response : undefined);
+    const devResponse = response && pd.sim && config.args.pagerduty.mode === 'events' ? { ...response, pagerdutyApiUrl: pd.sim.httpUrl } : response;
+    const resolved: ResolvedConfig = { ...config, args: { ...config.args, datadog: dd.datadog, pagerduty: pd.pagerduty, ...(devResponse ? { response: devResponse } : {}) } };
+    const workerEnv: Env = { ...env, ...dd.env, ...pd.env, ...(pd.sim ? { [devResponse?.pagerdutyTokenEnv ?? 'PAGERDUTY_API_TOKEN']: pd.sim.apiToken } : {}) };
 
     const nativeConnection = await NativeConnection.connect(settings.connectionOptions);
     stoppers.push(() => nativeConnection.close());
@@ -96,9 +104,31 @@ export async function runDevStack(argv: string[], env: Env = process.env): Promi
       connection: nativeConnection,
       namespace: settings.namespace,
       taskQueue: resolved.schedule.taskQueue,
-      env: { ...env, ...dd.env, ...pd.env },
+      env: workerEnv,
       temporalClient: client,
     });
+    if (devResponse?.enabled) {
+      const secretEnv = devResponse.webhookSecretEnv;
+      let secret = env[secretEnv];
+      const receiver = await startWebhookReceiver({
+        client,
+        secrets: () => (secret ? [secret] : []),
+        toleranceMs: devResponse.webhookToleranceMs,
+        approveActions: [devResponse.approveAction],
+        incidentKey: (incidentId) => lookupIncidentKey(incidentKeySources([resolved]), workerEnv, incidentId),
+        port: Number(env.AUDIT_SPIKE_WEBHOOKS_PORT ?? 8788),
+      });
+      stoppers.push(() => receiver.stop());
+      if (pd.sim) {
+        const subscription = pd.sim.addWebhookSubscription(`${receiver.url}/pagerduty`, undefined, secret ? { secret } : {});
+        secret = subscription.secret;
+        log(`Contain on approval: webhook receiver at ${receiver.url} (subscription ${subscription.id} in the PagerDuty simulator). Approve a plan from "PagerDuty":`);
+        log(`  curl -s -X POST ${pd.sim.httpUrl}/_sim/person/custom-action -H 'content-type: application/json' -d '{"incidentId":"<incident id>","action":"${devResponse.approveAction}","by":"ada@example.com"}'`);
+      } else {
+        log(`Contain on approval: webhook receiver at ${receiver.url}; subscribe it in PagerDuty (secret in ${secretEnv})`);
+      }
+      log('  or from the CLI: npx audit-spike respond <dedup key> [--all | --approve STEP] [--undo]');
+    }
     const outcome = await applySchedule(client, resolved);
     log(`Schedule ${resolved.schedule.scheduleId}: ${outcome}, every ${resolved.schedule.intervalMs / 60_000} min on task queue ${resolved.schedule.taskQueue}`);
     await client.schedule.getHandle(resolved.schedule.scheduleId).trigger();
@@ -111,7 +141,10 @@ export async function runDevStack(argv: string[], env: Env = process.env): Promi
     const watcher = pd.sim
       ? setInterval(() => {
           const incidents = pd.sim!.incidents;
-          for (const incident of incidents.slice(seen)) log(`PAGED (PagerDuty simulator): ${incident.title}`);
+          for (const incident of incidents.slice(seen)) {
+            log(`PAGED (PagerDuty simulator): ${incident.title}`);
+            if (devResponse?.enabled) log(`  incident ${incident.id}, dedup key ${incident.dedupKey}: see its plan with npx audit-spike respond ${incident.dedupKey}`);
+          }
           seen = incidents.length;
         }, 1000)
       : undefined;

@@ -166,8 +166,8 @@ export class PagerDutySimulator {
    * A v3 webhook subscription to `url` (docs/webhooks/01-Overview.md). PagerDuty generates its signing secret and shows
    * it once, in the creation response: here it is returned the same way.
    */
-  addWebhookSubscription(url: string, events: string[] = [CUSTOM_ACTION_EVENT_TYPE]): { id: string; secret: string } {
-    const subscription = newSubscription(url, events);
+  addWebhookSubscription(url: string, events: string[] = [CUSTOM_ACTION_EVENT_TYPE], options: { secret?: string } = {}): { id: string; secret: string } {
+    const subscription = newSubscription(url, events, options.secret);
     this.subscriptions.push(subscription);
     return { id: subscription.id, secret: subscription.secrets[0] };
   }

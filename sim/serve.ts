@@ -45,6 +45,11 @@ export async function serve(which: string, env: Env = process.env): Promise<{ st
       ...(env.SIM_PD_API_TOKEN ? { apiToken: env.SIM_PD_API_TOKEN } : {}),
       ...(env.SIM_PD_ROUTING_KEY ? { routingKeys: [env.SIM_PD_ROUTING_KEY] } : {}),
     });
+    // Contain on approval (#17): a webhook subscription to the receiver, so POST /_sim/person/custom-action reaches it.
+    if (env.SIM_PD_WEBHOOK_URL) {
+      const subscription = sim.addWebhookSubscription(env.SIM_PD_WEBHOOK_URL, undefined, env.SIM_PD_WEBHOOK_SECRET ? { secret: env.SIM_PD_WEBHOOK_SECRET } : {});
+      console.error(`pagerduty-sim: webhook subscription ${subscription.id} to ${env.SIM_PD_WEBHOOK_URL}`);
+    }
     console.error(`pagerduty-sim: REST on ${sim.httpUrl}, Events API on https://${sim.eventsServer}; incidents at /_sim/incidents`);
     return sim;
   }

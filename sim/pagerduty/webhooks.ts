@@ -51,9 +51,10 @@ export interface WebhookDelivery {
 
 let subscriptionCount = 0;
 
-export function newSubscription(url: string, events: string[]): WebhookSubscription {
-  // "a strong unique secret": 32 random bytes, base64 (PagerDuty does not document the secret's form).
-  return { id: `PWSUB${String(++subscriptionCount).padStart(3, '0')}`, url, secrets: [randomBytes(32).toString('base64')], events };
+export function newSubscription(url: string, events: string[], secret?: string): WebhookSubscription {
+  // "a strong unique secret": 32 random bytes, base64 (PagerDuty does not document the secret's form). A given secret
+  // stands for one generated earlier and kept in a secret store (the compose stack's fixed dev secret).
+  return { id: `PWSUB${String(++subscriptionCount).padStart(3, '0')}`, url, secrets: [secret ?? randomBytes(32).toString('base64')], events };
 }
 
 export function signatureHeader(body: string, secrets: readonly string[]): string {

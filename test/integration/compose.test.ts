@@ -33,8 +33,8 @@ describe('docker-compose.yml', () => {
     expect(valid).toBe(true);
   });
 
-  test('runs Temporal with its UI, both simulators, the worker and the schedule job, with healthchecks', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['datadog-sim', 'pagerduty-sim', 'schedule', 'temporal', 'worker']);
+  test('runs Temporal with its UI, both simulators, the worker, the webhook receiver and the schedule job, with healthchecks', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['datadog-sim', 'pagerduty-sim', 'schedule', 'temporal', 'webhooks', 'worker']);
     for (const name of ['temporal', 'datadog-sim', 'pagerduty-sim']) expect(compose.services[name].healthcheck).toBeDefined();
     expect(compose.services.temporal.command).toEqual(expect.arrayContaining(['start-dev', '--db-filename']));
     expect(compose.services.temporal.ports).toEqual(['7233:7233', '8233:8233']);
@@ -71,5 +71,20 @@ describe('docker-compose.yml', () => {
     expect(env[config.args.datadog.appKeyEnv]).toContain(compose.services['datadog-sim'].environment!.SIM_DD_APP_KEY);
     const pd = config.args.pagerduty;
     expect(pd.mode === 'rest' && env[pd.tokenEnv]).toContain(compose.services['pagerduty-sim'].environment!.SIM_PD_API_TOKEN);
+  });
+
+  test('the webhook receiver serves the same config, holds the secret the PagerDuty simulator signs with, and is subscribed', () => {
+    const webhooks = compose.services.webhooks;
+    const command = webhooks.command!;
+    expect(command.slice(0, 1)).toEqual(['webhooks']);
+    const config = loadConfig(join(root, command[command.indexOf('--config') + 1]));
+    expect(config.args.response?.enabled).toBe(true);
+    const port = command[command.indexOf('--port') + 1];
+    expect(webhooks.ports).toEqual([`${port}:${port}`]);
+    const sim = compose.services['pagerduty-sim'].environment!;
+    expect(sim.SIM_PD_WEBHOOK_URL).toBe(`http://webhooks:${port}/pagerduty`);
+    expect(webhooks.environment![config.args.response!.webhookSecretEnv]).toContain(sim.SIM_PD_WEBHOOK_SECRET);
+    expect(webhooks.environment![config.args.pagerduty.mode === 'rest' ? config.args.pagerduty.tokenEnv : 'none']).toContain(sim.SIM_PD_API_TOKEN);
+    expect(webhooks.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 });

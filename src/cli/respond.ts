@@ -1,0 +1,120 @@
+import { hostname, userInfo } from 'node:os';
+import { loadFleet } from '../config/fleet';
+import { UsageError, parseFlags, type CliCommand } from './flags';
+
+const HELP = `Usage: audit-spike respond INCIDENT [--approve STEP ...|--all] [--undo] [--by NAME] [--config FILE] [--json]
+
+Shows or acts on the containment plan of one incident (see "Contain on approval" in the README). INCIDENT is the
+dedup key (audit-spike-…, in the page's details) or the PagerDuty incident id (then the config's PagerDuty token finds
+its key). Without --approve, --all or --undo it prints the plan and its state.
+
+Flags:
+  --approve STEP    approve one step (repeatable): disable-user, api-key:<id>, app-key:<id>
+  --all             approve every step of the plan
+  --undo            re-enable the user the plan disabled (revoked keys cannot come back)
+  --by NAME         who approves (default: your login@host)
+  --config FILE     config, to look up a PagerDuty incident id (default: the built-in defaults)
+  --json            print the result as JSON
+
+Temporal from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables or a profile.
+Exit status: 0 done, 1 refused (expired, resolved by a person, nothing to do) or no plan, 2 bad arguments.
+
+Example:
+  audit-spike respond audit-spike-3f9c0a12b4d5e6f7 --all
+  audit-spike respond Q1ABCDEF --approve disable-user --config audit-spike.yaml
+  audit-spike respond audit-spike-3f9c0a12b4d5e6f7 --undo`;
+
+function defaultApprover(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `cli@${hostname()}`;
+  }
+}
+
+async function runRespondCommand(args: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    approve: { type: 'string', multiple: true },
+    all: { type: 'boolean', default: false },
+    undo: { type: 'boolean', default: false },
+    by: { type: 'string' },
+    config: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  }, 1);
+  const [incident] = positionals;
+  if (!incident) throw new UsageError('name the incident: its dedup key (audit-spike-…) or its PagerDuty incident id');
+  const approve = (values.approve as string[] | undefined) ?? [];
+  if (values.undo && (values.all || approve.length)) throw new UsageError('--undo cannot be combined with --approve or --all');
+  if (values.all && approve.length) throw new UsageError('use either --all or --approve STEP, not both');
+
+  const { responseWorkflowId } = await import('../response/plan');
+  const { approveUpdate, undoUpdate, planQuery } = await import('../response/messages');
+  const { WorkflowNotFoundError, WorkflowUpdateFailedError } = await import('@temporalio/client');
+  let dedupKey = incident;
+  if (!incident.startsWith('audit-spike-')) {
+    const { incidentKeySources, lookupIncidentKey } = await import('../webhooks/incident-key');
+    const sources = incidentKeySources(loadFleet(values.config));
+    if (sources.length === 0) throw new UsageError(`"${incident}" is not a dedup key; to look up a PagerDuty incident id give a --config with response.enabled (or pass the dedup key)`);
+    const key = await lookupIncidentKey(sources, env, incident);
+    if (!key) {
+      process.stderr.write(`audit-spike respond: PagerDuty knows no incident ${incident} (or it has no incident key)\n`);
+      return 1;
+    }
+    dedupKey = key;
+  }
+  const { connectClient } = await import('../schedule');
+  const client = await connectClient(env);
+  const out = (value: unknown, text: string) => process.stdout.write(`${values.json ? JSON.stringify(value, null, 2) : text}\n`);
+  try {
+    const handle = client.workflow.getHandle(responseWorkflowId(dedupKey));
+    const by = { name: values.by ?? defaultApprover() };
+    const at = new Date().toISOString();
+    if (values.undo || values.all || approve.length) {
+      const report = values.undo
+        ? await handle.executeUpdate(undoUpdate, { args: [{ by, via: 'cli', at }] })
+        : await handle.executeUpdate(approveUpdate, { args: [{ ...(values.all ? { all: true } : { steps: approve }), by, via: 'cli', at }] });
+      out(report, [
+        `${report.kind === 'undo' ? 'Undone' : 'Approved'} by ${report.by.name} at ${report.at} (${dedupKey}):`,
+        ...report.steps.map((step) => `  [${step.id}] ${step.status}: ${step.detail ?? step.text}`),
+        `PagerDuty: ${report.note}`,
+      ].join('\n'));
+      return report.steps.some((step) => step.status === 'failed') ? 1 : 0;
+    }
+    const plan = await handle.query(planQuery);
+    out(plan, [
+      `Containment plan for ${plan.actor} (org ${plan.orgId}, ${dedupKey}${plan.incidentId ? `, PagerDuty ${plan.incidentId}` : ''}): ${plan.state}; approvable until ${plan.expiresAt}`,
+      ...plan.steps.map((step) => `  [${step.id}] ${step.status}: ${step.text}${step.detail ? ` — ${step.detail}` : ''}${step.approvedBy ? ` (approved by ${step.approvedBy} at ${step.approvedAt})` : ''}`),
+      ...(plan.manual.length ? ['Not undone automatically (a person restores these):', ...plan.manual.map((m) => `  ${m.text}${m.href ? ` ${m.href}` : ''}`)] : []),
+      ...plan.notes.map((note) => `Note: ${note}`),
+      ...(plan.resolvedByPerson ? [`Resolved by a person: ${plan.resolvedByPerson}`] : []),
+      ...(plan.state === 'awaiting approval' ? [`Approve with: audit-spike respond ${dedupKey} --all`] : []),
+    ].join('\n'));
+    return 0;
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) {
+      process.stderr.write(`audit-spike respond: refused: ${error.cause?.message ?? error.message}\n`);
+      return 1;
+    }
+    // A plan that ended (expired, contained, or its incident resolved by a person) takes no Update but still answers queries.
+    const handle = client.workflow.getHandle(responseWorkflowId(dedupKey));
+    const ended = await handle.describe().then((d) => (d.status.name === 'RUNNING' ? undefined : handle.query(planQuery)), () => undefined).catch(() => undefined);
+    if (ended) {
+      process.stderr.write(`audit-spike respond: refused: the plan ended (${ended.state})${ended.resolvedByPerson ? `: the incident was resolved in PagerDuty by a person (${ended.resolvedByPerson})` : ''}; act in Datadog by hand if needed\n`);
+      return 1;
+    }
+    if (error instanceof WorkflowNotFoundError) {
+      process.stderr.write(`audit-spike respond: no containment plan for ${dedupKey} (containment is off for its org, or its actor is protected)\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export const respondCommand: CliCommand = {
+  name: 'respond',
+  summary: 'show, approve or undo the containment plan of an incident',
+  help: HELP,
+  run: (args) => runRespondCommand(args),
+};
