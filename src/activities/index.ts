@@ -3,7 +3,9 @@ import type { DatadogTarget, AuditSpikeArgs } from '../config/args-schema';
 import { Detector } from '../detection/detector';
 import { createContainmentActivities } from './containment';
 import { createDatadogAuditClient, type DatadogAuditClient } from './datadog-client';
+import { loadCarriedState } from './carried-state-store';
 import { createFindLatestRunResult } from './latest-run-result';
+import type { StateRef } from '../workflows/run-result';
 import { recordIncident, recordScan } from './metrics';
 import { createOpenOrUpdateIncident } from './pagerduty';
 import { createScanAuditEvents } from './scan-audit-events';
@@ -24,7 +26,9 @@ export function createActivities(deps: ActivityDeps) {
   const datadogClients = new Map<string, DatadogAuditClient>();
   const detectors = new Map<string, Detector>();
   const build = deps.datadogClientFactory ?? createDatadogAuditClient;
+  const client = deps.temporalClient;
   const scan = createScanAuditEvents({
+      ...(client ? { loadState: (ref: StateRef) => loadCarriedState(client, ref) } : {}),
       datadogFor(orgId, target) {
         const key = `${orgId}|${JSON.stringify(target)}`;
         let found = datadogClients.get(key);

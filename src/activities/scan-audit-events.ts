@@ -7,7 +7,9 @@ import { DEFAULT_RETENTION_MS, pastRetention, retentionMessage } from '../detect
 import { auditQueryFor } from '../detection/query';
 import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../detection/scan';
 import { packState } from '../detection/packed-state';
-import { isCarriedState, type PackedState, type StoredState } from '../detection/state';
+import { emptyState, isCarriedState, type PackedState, type StoredState } from '../detection/state';
+import type { StateRef } from '../workflows/run-result';
+import type { LoadedState } from './carried-state-store';
 import { DEFAULT_MAX_RESULT_BYTES, describeShedding, fitStateToBudget, lowestTiers, utf8Bytes } from '../detection/state-budget';
 import type { DatadogAuditClient } from './datadog-client';
 import { needsAttention, passing } from './failures';
@@ -20,8 +22,11 @@ export const ScanInputSchema = z.object({
   window: z.object({ readFrom: z.number(), from: z.number(), to: z.number() }).refine((w) => w.readFrom <= w.from && w.from < w.to, 'window must satisfy readFrom <= from < to'),
   runAt: z.number(),
   lateAfterMs: z.number(),
-  state: z.unknown().refine(isCarriedState, 'state must be a carried state (v: 1, 2, 3, or 4 packed)'),
-});
+  /** The state inline: the first run's empty state, or one handed over by an earlier version. */
+  state: z.unknown().refine(isCarriedState, 'state must be a carried state (v: 1, 2, 3, or 4 packed)').optional(),
+  /** Else the run whose last completed scan returned the state (the previous run, or this run for its next chunk). */
+  stateFrom: z.object({ workflowId: z.string().min(1), runId: z.string().min(1) }).strict().optional(),
+}).refine((input) => (input.state === undefined) !== (input.stateFrom === undefined), 'exactly one of state and stateFrom must be given');
 export type ScanInput = z.infer<typeof ScanInputSchema>;
 
 export interface ScanOutput extends ScanResult {
@@ -108,6 +113,8 @@ function parseCheckpoint(value: unknown): { cursor: string; pages: number; progr
 export interface ScanDeps {
   datadogFor(orgId: string, target: z.infer<typeof DatadogTargetSchema>): DatadogAuditClient;
   detectorFor(detection: z.infer<typeof DetectionSettingsSchema>, latenessMs: number): Detector;
+  /** Fetches the state a run's last scan returned (from its history); absent when the worker has no Temporal client. */
+  loadState?(ref: StateRef): Promise<LoadedState>;
 }
 
 /** Sleeps in slices, heartbeating, so long rate-limit waits do not trip the heartbeat timeout. */
@@ -276,8 +283,8 @@ export function createScanAuditEvents(deps: ScanDeps) {
     const parsed = ScanInputSchema.safeParse(rawInput);
     if (!parsed.success) throw needsAttention('BadScanInput', `scanAuditEvents got invalid input:\n${describeIssues(parsed.error).join('\n')}`);
     const input = parsed.data;
-    const state = rawInput.state as ScanInput['state'] & object;
-    if (!isCarriedState(state)) throw needsAttention('BadScanInput', 'state must be a carried state');
+    const loaded = await startingState(deps, rawInput, input.window.from);
+    const state = loaded.state;
     const ctx = Context.current();
     const detector = deps.detectorFor(input.detection, input.latenessMs);
     const dd = deps.datadogFor(input.orgId, input.datadog);
@@ -288,8 +295,30 @@ export function createScanAuditEvents(deps: ScanDeps) {
       wait: waitHeartbeating,
       checkpoint: (beat) => ctx.heartbeat(beat),
     });
-    const kept = keepWithinBudget(output, detector, input.latenessMs);
+    const kept = keepWithinBudget(loaded.warning ? { ...output, warnings: [loaded.warning, ...output.warnings] } : output, detector, input.latenessMs);
     return { ...kept, state: packState(kept.state, input.latenessMs) };
+  };
+}
+
+/**
+ * The state to start from: inline (the input's own, taken as given: zod's parse would copy it), or fetched from the
+ * history of the run that holds it. A history that is gone (long downtime past the namespace's retention) does not fail
+ * the run: it starts from an empty state at the cursor, and says so.
+ */
+async function startingState(deps: ScanDeps, rawInput: ScanInput, from: number): Promise<{ state: StoredState; warning?: string }> {
+  if (rawInput.stateFrom === undefined) {
+    if (!isCarriedState(rawInput.state)) throw needsAttention('BadScanInput', 'state must be a carried state');
+    return { state: rawInput.state };
+  }
+  if (!deps.loadState) {
+    throw needsAttention('NoTemporalClient', 'The carried state is kept in the previous run\'s history, and this worker has no Temporal client to read it: start the worker with `audit-spike worker` (or pass temporalClient to createAuditSpikeWorker)');
+  }
+  const loaded = await deps.loadState(rawInput.stateFrom);
+  if ('state' in loaded) return { state: loaded.state };
+  return {
+    state: emptyState(from),
+    warning: `The carried state could not be read (${loaded.gone}): this run went on from the cursor with an empty state, so ` +
+      'bursts in progress start counting again and an ongoing burst may be paged again as a new incident',
   };
 }
 

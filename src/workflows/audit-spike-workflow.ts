@@ -4,10 +4,10 @@ import type { AuditSpikeActivities } from '../activities';
 import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
 import { lateAfterMs, planRun } from '../detection/plan';
 import { zeroCounters, type ScanCounters, type SuppressedBurst } from '../detection/scan';
-import { emptyState, isCarriedState, type StoredState } from '../detection/state';
+import { emptyState, type StoredState } from '../detection/state';
 import { formatDuration } from '../detection/duration';
 import { incidentRecord, notifiedSeverityOf, outcomeReport, tellPagerDuty } from './pagerduty-steps';
-import { isRunResult, type IncidentRecord, type RunResult } from './run-result';
+import { isRunResult, type IncidentRecord, type RunResult, type StateRef } from './run-result';
 import { AUDIT_SPIKE_EVENTS_READ, AUDIT_SPIKE_ORG, AUDIT_SPIKE_PAGED, AUDIT_SPIKE_SEVERITY } from './search-attributes';
 import { higherSeverity, type Severity } from '../detection/types';
 import type { Evidence } from '../detection/evidence';
@@ -71,7 +71,7 @@ function scheduledTime(): number {
 async function previousResult(orgId: string): Promise<RunResult | undefined> {
   const info = workflowInfo();
   let best: RunResult | undefined;
-  if (isRunResult(info.lastResult, orgId) && isCarriedState(info.lastResult.state)) best = info.lastResult;
+  if (isRunResult(info.lastResult, orgId)) best = info.lastResult;
   else if (info.lastResult !== undefined) log.warn('Ignoring a previous result of another shape or org', { orgId });
   const scheduleId = info.typedSearchAttributes.get(SCHEDULED_BY);
   if (typeof scheduleId === 'string' && scheduleId !== '') {
@@ -80,7 +80,7 @@ async function previousResult(orgId: string): Promise<RunResult | undefined> {
       // A result newer than the last completion result comes whole; otherwise only which run it is (never a second copy).
       // An activity result recorded by an earlier version is the result itself.
       const found: RunResult | undefined = isRunResult(latest, orgId) ? latest : latest?.result;
-      if (found && isCarriedState(found.state) && (!best || found.cursor > best.cursor)) best = found;
+      if (found && (!best || found.cursor > best.cursor)) best = found;
     } catch (error) {
       log.warn('Could not look up the newest completed run; using the last completion result', { orgId, error: String(error) });
     }
@@ -135,7 +135,11 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
 
   const scheduledAt = scheduledTime();
   const plan = planRun(hasPrevious ? previous.cursor : undefined, scheduledAt, args.cadence, args.datadog.retentionMs);
-  let state: StoredState = hasPrevious ? previous.state : emptyState(plan.chunks[0]?.from ?? plan.to);
+  // Where the scan finds the state: a run's history (the one copy, the last completed scan's result: the previous run's,
+  // then this run's own for its next chunk), or inline (the first run's empty state; a state an earlier version returned).
+  let source: { stateFrom: StateRef } | { state: StoredState } = previous?.stateRef
+    ? { stateFrom: previous.stateRef }
+    : { state: previous?.state ?? emptyState(plan.chunks[0]?.from ?? plan.to) };
   const counts = { ...zeroCounters(), pages: 0 };
   const incidents: IncidentRecord[] = [];
   const suppressed: SuppressedBurst[] = [];
@@ -159,17 +163,18 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
       window,
       runAt: scheduledAt,
       lateAfterMs: lateAfterMs(args.cadence),
-      state,
+      ...source,
     });
     addCounters(counts, scanned.counters, scanned.pages);
     for (const warning of scanned.warnings ?? []) if (!warnings.includes(warning)) warnings.push(warning);
     suppressed.push(...scanned.suppressed);
     for (const action of scanned.actions) {
-      // `state` is still what this scan started from: it holds what PagerDuty was last told of each ongoing burst.
-      const outcome = await tellPagerDuty(args.pagerduty, action, notifiedSeverityOf(state, action));
+      // The scan puts on each action what PagerDuty was last told; a scan of an earlier version left it in the state.
+      const outcome = await tellPagerDuty(args.pagerduty, action, notifiedSeverityOf('state' in source ? source.state : undefined, action));
       incidents.push(incidentRecord(action, outcome));
     }
-    state = scanned.state;
+    // The state this scan returned stays in its completed event; the next chunk's scan (or the next run's) reads it there.
+    source = { stateFrom: { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId } };
   }
 
   const from = plan.chunks[0]?.from ?? plan.to;
@@ -207,6 +212,6 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     incidents: incidents.slice(0, 100),
     suppressed: suppressed.slice(0, 100),
     report,
-    state,
+    ...('stateFrom' in source ? { stateRef: source.stateFrom } : { state: source.state }),
   };
 }

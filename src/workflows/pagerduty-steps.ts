@@ -43,8 +43,8 @@ function bestEffort(requestTimeoutMs: number, summary: string) {
  * The severity PagerDuty was last told for this action's burst: from the action (the scan puts it there), else, for a
  * scan of an earlier version, read from the unpacked state the run started its scan with.
  */
-export function notifiedSeverityOf(state: StoredState, action: IncidentAction): Severity | undefined {
-  if (action.notifiedSeverity !== undefined || isPackedState(state)) return action.notifiedSeverity;
+export function notifiedSeverityOf(state: StoredState | undefined, action: IncidentAction): Severity | undefined {
+  if (action.notifiedSeverity !== undefined || state === undefined || isPackedState(state)) return action.notifiedSeverity;
   const incident = state.actors[action.summary.actor]?.incident;
   return incident?.dedupKey === action.summary.dedupKey ? incident.notified?.severity : undefined;
 }

@@ -1,6 +1,6 @@
 import type { IncidentOutcome } from '../activities/pagerduty';
 import type { ScanCounters, SuppressedBurst, IncidentAction } from '../detection/scan';
-import type { StoredState } from '../detection/state';
+import { isCarriedState, type StoredState } from '../detection/state';
 import type { IncidentSummary } from '../detection/summary';
 
 /** What a run reports of each incident it told PagerDuty about: the summary and its evidence, without its rendered text. */
@@ -33,13 +33,31 @@ export interface RunResult {
   suppressed: SuppressedBurst[];
   /** One line a person can read in the Temporal UI. */
   report: string;
-  /** As this version returns it; a result from an earlier version may hold an earlier version's state. */
-  state: StoredState;
+  /**
+   * Where the carried state is: the run whose last completed scan activity returned it (the one copy in Temporal; the
+   * next scan fetches it from that run's history). This version returns `stateRef`, or `state` for a state it was
+   * handed inline and did not scan (nothing new to read).
+   */
+  stateRef?: StateRef;
+  /** The carried state inline, as versions before the reference returned it (an earlier version's state, possibly). */
+  state?: StoredState;
+}
+
+/** A run whose history holds the carried state: the result of its last completed `scanAuditEvents`. */
+export interface StateRef {
+  workflowId: string;
+  runId: string;
+}
+
+export function isStateRef(value: unknown): value is StateRef {
+  if (value === null || typeof value !== 'object') return false;
+  const ref = value as Partial<StateRef>;
+  return typeof ref.workflowId === 'string' && ref.workflowId !== '' && typeof ref.runId === 'string' && ref.runId !== '';
 }
 
 export function isRunResult(value: unknown, orgId: string): value is RunResult {
   if (value === null || typeof value !== 'object') return false;
   const candidate = value as Partial<RunResult>;
   return candidate.v === 1 && candidate.orgId === orgId && typeof candidate.cursor === 'number' && Number.isFinite(candidate.cursor) &&
-    typeof candidate.state === 'object' && candidate.state !== null;
+    (isStateRef(candidate.stateRef) || isCarriedState(candidate.state));
 }
