@@ -7,6 +7,7 @@ import { zeroCounters, type ScanCounters, type SuppressedBurst } from '../detect
 import { emptyState, type StoredState } from '../detection/state';
 import { formatDuration } from '../detection/duration';
 import { incidentRecord, notifiedSeverityOf, outcomeReport, tellPagerDuty } from './pagerduty-steps';
+import { boundIncidentRecords } from './incident-records';
 import { isRunResult, type IncidentRecord, type RunResult, type StateRef } from './run-result';
 import { AUDIT_SPIKE_EVENTS_READ, AUDIT_SPIKE_ORG, AUDIT_SPIKE_PAGED, AUDIT_SPIKE_SEVERITY } from './search-attributes';
 import { higherSeverity, type Severity } from '../detection/types';
@@ -178,6 +179,8 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
   }
 
   const from = plan.chunks[0]?.from ?? plan.to;
+  const resultIncidents = boundIncidentRecords(incidents);
+  if (resultIncidents.leftOut) warnings.push(resultIncidents.leftOut);
   const report = [
     `Read ${counts.read} audit events (${counts.matched} sensitive, ${counts.skipped} skipped) from ${new Date(from).toISOString()} to ${new Date(plan.to).toISOString()}`,
     ...outcomeReport(incidents),
@@ -209,7 +212,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     ...(plan.abandoned ? { abandoned: { from: new Date(plan.abandoned.from).toISOString(), to: new Date(plan.abandoned.to).toISOString(), ...(plan.abandonedReason ? { reason: plan.abandonedReason } : {}) } } : {}),
     ...(warnings.length ? { warnings } : {}),
     counts,
-    incidents: incidents.slice(0, 100),
+    incidents: resultIncidents.records,
     suppressed: suppressed.slice(0, 100),
     report,
     ...('stateFrom' in source ? { stateRef: source.stateFrom } : { state: source.state }),

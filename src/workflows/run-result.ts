@@ -5,7 +5,7 @@ import type { IncidentSummary } from '../detection/summary';
 
 /** What a run reports of each incident it told PagerDuty about: the summary and its evidence, without its rendered text. */
 export interface IncidentRecord
-  extends Pick<IncidentSummary, 'actor' | 'severity' | 'rules' | 'counts' | 'events' | 'firstSeen' | 'lastSeen' | 'dedupKey' | 'late' | 'evidence'> {
+  extends Pick<IncidentSummary, 'actor' | 'severity' | 'rules' | 'counts' | 'events' | 'firstSeen' | 'lastSeen' | 'dedupKey' | 'late'>, Partial<Pick<IncidentSummary, 'evidence'>> {
   kind: IncidentAction['kind'];
   /** What PagerDuty made of it (a live run; replays have none): e.g. skipped, "resolved in PagerDuty by a person". */
   outcome?: Pick<IncidentOutcome, 'result' | 'detail' | 'incidentId'>;
