@@ -80,6 +80,8 @@ export interface Faults {
   cursorOnLastPage: boolean;
   /** Answer the next N Users / Key Management requests (matching `route`, a regular expression over `METHOD /path`) with this status. */
   containmentFailures: Array<{ status: number; remaining: number; route?: string }>;
+  /** Every Users / Key Management answer waits this long (a test can stop a worker between two steps of a plan). */
+  containmentLatencyMs: number;
 }
 
 interface StoredEvent {
@@ -100,7 +102,7 @@ function compare(a: { ts: number; id: string }, b: { ts: number; id: string }): 
 export class DatadogSimulator {
   readonly apiKey: string;
   readonly appKey: string;
-  readonly faults: Faults = { failures: [], hang: 0, duplicateAcrossPages: false, latencyMs: 0, partialPages: 0, cursorOnLastPage: false, containmentFailures: [] };
+  readonly faults: Faults = { failures: [], hang: 0, duplicateAcrossPages: false, latencyMs: 0, partialPages: 0, cursorOnLastPage: false, containmentFailures: [], containmentLatencyMs: 0 };
   private events: StoredEvent[] = [];
   private readonly byId = new Map<string, StoredEvent>();
   private sorted = true;
@@ -295,6 +297,7 @@ export class DatadogSimulator {
     this.faults.partialPages = 0;
     this.faults.cursorOnLastPage = false;
     this.faults.containmentFailures = [];
+    this.faults.containmentLatencyMs = 0;
     this.windowStart = Date.now();
     this.windowUsed = 0;
   }
@@ -396,7 +399,8 @@ export class DatadogSimulator {
   }
 
   /** Users and Key Management (sim/datadog/containment-api.ts), after the shared key check; their own fault knob. */
-  private answerContainment(record: SimRequest, url: URL, text: string, reply: (status: number, body: string, headers?: Record<string, string>) => void): void {
+  private async answerContainment(record: SimRequest, url: URL, text: string, reply: (status: number, body: string, headers?: Record<string, string>) => void): Promise<void> {
+    if (this.faults.containmentLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.containmentLatencyMs));
     if (text) {
       try {
         record.body = JSON.parse(text);
@@ -572,7 +576,7 @@ export class DatadogSimulator {
     if (route === 'POST /_sim/faults') {
       let body: {
         failNext?: { status: number; count?: number }; hangNext?: number; duplicateAcrossPages?: boolean; latencyMs?: number; expireCursors?: boolean; reset?: boolean;
-        partialNext?: number; cursorOnLastPage?: boolean; retentionDays?: number; failContainmentNext?: { status: number; count?: number; route?: string };
+        partialNext?: number; cursorOnLastPage?: boolean; retentionDays?: number; failContainmentNext?: { status: number; count?: number; route?: string }; containmentLatencyMs?: number;
       } = {};
       try {
         body = JSON.parse((await this.readBody(req)) || '{}');
@@ -588,6 +592,7 @@ export class DatadogSimulator {
       if (body.partialNext) this.partialNext(body.partialNext);
       if (body.cursorOnLastPage !== undefined) this.faults.cursorOnLastPage = body.cursorOnLastPage;
       if (body.retentionDays !== undefined) this.setRetention(body.retentionDays * 86_400_000);
+      if (body.containmentLatencyMs !== undefined) this.faults.containmentLatencyMs = body.containmentLatencyMs;
       if (body.failContainmentNext) this.failContainmentNext(body.failContainmentNext.status, body.failContainmentNext.count ?? 1, { route: body.failContainmentNext.route });
       return this.send(res, 200, JSON.stringify(this.faults));
     }
