@@ -125,6 +125,7 @@ export function buildContainmentPlan(context: PlanContext): ContainmentInput | u
   for (const [rule, assets] of Object.entries(evidence.assets)) {
     const revokes = response.revokeKeysFrom.includes(rule);
     let keys = 0;
+    const untouched: typeof assets = [];
     for (const asset of assets) {
       const keyStep = KEY_STEP[asset.type.toLowerCase()];
       if (revokes && keyStep && asset.id) {
@@ -136,10 +137,17 @@ export function buildContainmentPlan(context: PlanContext): ContainmentInput | u
           text: `revoke the ${keyStep.label} ${asset.id}${asset.name ? ` ("${asset.name}")` : ''} created in the burst (cannot be undone)`,
           undoable: false,
         });
-      } else if (manual.length < 64) {
-        const href = linkFor(summary.links, rule);
-        manual.push({ rule, text: `${rule}: ${asset.type} ${asset.name ?? asset.id ?? '(unnamed)'}${asset.id && asset.name ? ` (${asset.id})` : ''} ×${asset.count}: restore by hand if needed`, ...(href ? { href } : {}) });
+      } else {
+        untouched.push(asset);
       }
+    }
+    if (untouched.length) {
+      // One line per rule: what was touched (the first few), and where to see all of it.
+      const shown = untouched.slice(0, 5).map((a) => `${a.name ?? a.id ?? '(unnamed)'}${a.id && a.name ? ` (${a.id})` : ''}${a.count > 1 ? ` ×${a.count}` : ''}`);
+      const more = untouched.length > shown.length ? ` and ${untouched.length - shown.length} more` : '';
+      const types = [...new Set(untouched.map((a) => a.type))].join('/');
+      const href = linkFor(summary.links, rule);
+      manual.push({ rule, text: `${rule}: ${untouched.length} ${types}${untouched.length > 1 ? 's' : ''}: ${shown.join(', ')}${more}; restore by hand if needed`, ...(href ? { href } : {}) });
     }
     const counted = summary.counts[rule] ?? 0;
     if (revokes && (assets.length >= EVIDENCE_LIMITS.assetsPerRule || counted > assets.reduce((sum, a) => sum + a.count, 0))) {

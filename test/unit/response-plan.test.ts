@@ -31,7 +31,7 @@ describe('the containment plan, built from the evidence (pure)', () => {
       ['disable-user', 'disable_user', true], ['api-key:k1', 'revoke_api_key', false], ['api-key:k2', 'revoke_api_key', false], ['app-key:a1', 'revoke_app_key', false],
     ]);
     expect(plan.steps[0].target).toEqual({ email: 'mallory@example.com' });
-    expect(plan.manual).toEqual([{ rule: 'monitor_delete', text: expect.stringContaining('CPU high'), href: 'https://app.datadoghq.com/audit-trail?query=monitor' }]);
+    expect(plan.manual).toEqual([{ rule: 'monitor_delete', text: 'monitor_delete: 1 monitor: CPU high (m1); restore by hand if needed', href: 'https://app.datadoghq.com/audit-trail?query=monitor' }]);
     expect(plan.notes).toEqual(['revoked keys cannot come back: whoever relies on them needs new keys']);
     expect(ContainmentInputSchema.safeParse(plan).success).toBe(true);
     expect(JSON.stringify(plan)).not.toMatch(/DD_API_KEY"?:\s*"[^A-Z]/);
@@ -51,6 +51,13 @@ describe('the containment plan, built from the evidence (pure)', () => {
     const plan = buildContainmentPlan(context('mallory@example.com', { api_key_create: keys }, { api_key_create: 35 }))!;
     expect(plan.steps).toHaveLength(21);
     expect(plan.notes[0]).toContain('api_key_create: the burst counted 35 event(s) but the evidence names 20 key(s)');
+  });
+
+  test('what cannot be undone is one line per rule, the first few assets named', () => {
+    const roles = Array.from({ length: 8 }, (_, i) => ({ type: 'role', id: `r${i}`, name: 'Billing Admins', count: i === 0 ? 2 : 1 }));
+    const plan = buildContainmentPlan(context('mallory@example.com', { role_grant: roles }, { role_grant: 9 }))!;
+    expect(plan.manual).toEqual([{ rule: 'role_grant', text: 'role_grant: 8 roles: Billing Admins (r0) ×2, Billing Admins (r1), Billing Admins (r2), Billing Admins (r3), Billing Admins (r4) and 3 more; restore by hand if needed' }]);
+    expect(plan.steps.map((s) => s.id)).toEqual(['disable-user']);
   });
 
   test('allowlisted and never-contain actors are protected; others are not', () => {
