@@ -66,7 +66,7 @@ export interface PlanView {
   orgId: string;
   actor: string;
   incidentId?: string;
-  state: 'awaiting approval' | 'in progress' | 'contained' | 'expired' | 'resolved by a person';
+  state: 'awaiting approval' | 'in progress' | 'contained' | 'nothing done' | 'expired' | 'resolved by a person';
   expiresAt: string;
   resolvedByPerson?: string;
   steps: StepView[];

@@ -43,7 +43,7 @@ function who(by: Approver): string {
 
 export interface ContainmentResult {
   dedupKey: string;
-  ended: 'expired' | 'contained' | 'resolved by a person';
+  ended: 'expired' | 'contained' | 'nothing done' | 'resolved by a person';
   steps: Array<Pick<StepView, 'id' | 'status' | 'detail' | 'approvedBy' | 'approvedAt' | 'doneAt' | 'undoneBy' | 'undoneAt'>>;
   approvals: ApprovalRecord[];
 }
@@ -67,7 +67,8 @@ export async function containmentWorkflow(rawInput: ContainmentInput): Promise<C
     if (expired) return 'expired';
     if (steps.some((s) => s.status === 'running')) return 'in progress';
     if (resolvedByPerson && !steps.some((s) => s.status === 'done')) return 'resolved by a person';
-    return steps.some((s) => APPROVABLE.has(s.status)) ? 'awaiting approval' : 'contained';
+    if (steps.some((s) => APPROVABLE.has(s.status))) return 'awaiting approval';
+    return steps.some((s) => s.status === 'done' || s.status === 'undone') ? 'contained' : 'nothing done';
   };
   const view = (): PlanView => ({
     dedupKey: input.dedupKey, orgId: input.orgId, actor: input.actor, ...(incidentId ? { incidentId } : {}), state: state(), expiresAt,
@@ -189,7 +190,8 @@ export async function containmentWorkflow(rawInput: ContainmentInput): Promise<C
   if (!(await condition(finished, input.ttlMs))) expired = true;
   render();
   await condition(allHandlersFinished);
-  const ended: ContainmentResult['ended'] = expired ? 'expired' : resolvedByPerson && !steps.some((s) => s.status === 'done') ? 'resolved by a person' : 'contained';
+  const acted = steps.some((s) => s.status === 'done' || s.status === 'undone');
+  const ended: ContainmentResult['ended'] = expired ? 'expired' : resolvedByPerson && !acted ? 'resolved by a person' : acted ? 'contained' : 'nothing done';
   return {
     dedupKey: input.dedupKey,
     ended,
