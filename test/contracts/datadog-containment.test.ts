@@ -2,7 +2,7 @@ import { client, v2 } from '@datadog/datadog-api-client';
 import { DatadogSimulator, type SimRequest } from '../../sim/datadog-sim';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { SAMPLE_ACTORS, sampleDay } from '../../sim/sample-day';
-import { SIM_OWN_API_KEY_ID, datadogUserIdFor } from '../../sim/datadog/org-directory';
+import { SIM_OWN_API_KEY_ID, SIM_OWN_APP_KEY_ID, SIM_SERVICE_ACCOUNT_EMAIL, datadogUserIdFor } from '../../sim/datadog/org-directory';
 import { APIErrorResponseSchema, DisableUserRequestSchema, containmentResponseSchema, type ContainmentOperation } from './support/datadog-containment-schemas';
 
 /**
@@ -68,6 +68,7 @@ function operationOf(request: SimRequest): ContainmentOperation {
   if (path === '/api/v2/users' && method === 'GET') return 'listUsers';
   if (/^\/api\/v2\/users\/[^/]+$/.test(path)) return ({ GET: 'getUser', PATCH: 'updateUser', DELETE: 'disableUser' } as const)[method as 'GET']!;
   if (/^\/api\/v2\/api_keys\/[^/]+$/.test(path)) return method === 'GET' ? 'getAPIKey' : 'deleteAPIKey';
+  if (path === '/api/v2/current_user/application_keys') return 'listCurrentUserApplicationKeys';
   if (/^\/api\/v2\/current_user\/application_keys\/[^/]+$/.test(path)) return method === 'GET' ? 'getCurrentUserApplicationKey' : 'deleteCurrentUserApplicationKey';
   if (/^\/api\/v2\/application_keys\/[^/]+$/.test(path)) return method === 'GET' ? 'getApplicationKey' : 'deleteApplicationKey';
   throw new Error(`not a containment request: ${method} ${path}`);
@@ -200,6 +201,16 @@ test('revoking an application key org-wide; the current user\'s path reaches onl
   expect((await keys.getCurrentUserApplicationKey({ appKeyId: own.id })).data?.attributes?.key).toBe(own.key);
   await expect(keys.deleteCurrentUserApplicationKey({ appKeyId: own.id })).resolves.toBeUndefined();
   expect(await failure(keys.getApplicationKey({ appKeyId: own.id }))).toMatchObject({ code: 404 });
+});
+
+test("the current user's application keys: the worker's own identity (#17), the keys its service account owns, never a secret", async () => {
+  seedBurst();
+  const listed = await keys.listCurrentUserApplicationKeys({ pageSize: 100 });
+  expect((listed.data ?? []).map((key) => [key.id, key.relationships?.ownedBy?.data?.id])).toEqual([[SIM_OWN_APP_KEY_ID, datadogUserIdFor(SIM_SERVICE_ACCOUNT_EMAIL)]]);
+  expect(JSON.stringify(sim.requests.at(-1)!.response!.body)).not.toContain(sim.appKey);
+  // Mallory's keys are not the current user's.
+  const { appKeyIds } = seedBurst();
+  expect((await keys.listCurrentUserApplicationKeys()).data?.map((key) => key.id)).not.toContain(appKeyIds[0]);
 });
 
 test('the same keys as the audit endpoints: 403 with Datadog\'s body, and a revoked own key locks the caller out', async () => {

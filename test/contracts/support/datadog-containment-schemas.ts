@@ -124,10 +124,26 @@ export const ApplicationKeyResponseSchema = z.strictObject({
   included: z.array(z.unknown()).optional(),
 });
 
+/**
+ * ListApplicationKeysResponse (ListCurrentUserApplicationKeys, #17: how the worker learns its own identity): partial
+ * keys (PartialApplicationKeyAttributes: no `key`) with their owner, and `meta` (client models ListApplicationKeysResponse,
+ * PartialApplicationKeyAttributes, ApplicationKeyResponseMeta of @datadog/datadog-api-client 1.64.0).
+ */
+export const ListApplicationKeysResponseSchema = z.strictObject({
+  data: z.array(z.strictObject({
+    attributes: FullApplicationKeyAttributesSchema.omit({ key: true }).optional(),
+    id: z.string().optional(),
+    relationships: z.strictObject({ owned_by: relationshipToUser.optional(), leak_information: z.unknown().optional() }).optional(),
+    type: z.literal('application_keys').optional(),
+  })).optional(),
+  included: z.array(z.unknown()).optional(),
+  meta: z.strictObject({ max_allowed_per_user: z.number().int().optional(), page: z.strictObject({ total_filtered_count: z.number().int().optional() }).optional() }).optional(),
+});
+
 /** APIErrorResponse: `required: [errors]`, an array of strings. */
 export const APIErrorResponseSchema = z.strictObject({ errors: z.array(z.string()) });
 
-export type ContainmentOperation = 'listUsers' | 'getUser' | 'updateUser' | 'disableUser' | 'getAPIKey' | 'deleteAPIKey' | 'getApplicationKey' | 'deleteApplicationKey' | 'getCurrentUserApplicationKey' | 'deleteCurrentUserApplicationKey';
+export type ContainmentOperation = 'listUsers' | 'getUser' | 'updateUser' | 'disableUser' | 'getAPIKey' | 'deleteAPIKey' | 'getApplicationKey' | 'deleteApplicationKey' | 'getCurrentUserApplicationKey' | 'deleteCurrentUserApplicationKey' | 'listCurrentUserApplicationKeys';
 
 const SUCCESS: Record<ContainmentOperation, [number, z.ZodType | undefined]> = {
   listUsers: [200, UsersResponseSchema],
@@ -140,6 +156,7 @@ const SUCCESS: Record<ContainmentOperation, [number, z.ZodType | undefined]> = {
   deleteApplicationKey: [204, undefined],
   getCurrentUserApplicationKey: [200, ApplicationKeyResponseSchema],
   deleteCurrentUserApplicationKey: [204, undefined],
+  listCurrentUserApplicationKeys: [200, ListApplicationKeysResponseSchema],
 };
 
 /** The error statuses each operation declares (429 everywhere; 403 everywhere; the rest per operation). */
@@ -154,6 +171,7 @@ const ERRORS: Record<ContainmentOperation, number[]> = {
   deleteApplicationKey: [403, 404, 429],
   getCurrentUserApplicationKey: [403, 404, 429],
   deleteCurrentUserApplicationKey: [403, 404, 429],
+  listCurrentUserApplicationKeys: [400, 403, 429],
 };
 
 /** The schema of one answer, or `null` for a declared answer without a body (204); throws for an undeclared status. */
