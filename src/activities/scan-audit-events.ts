@@ -295,8 +295,8 @@ export function createScanAuditEvents(deps: ScanDeps) {
       wait: waitHeartbeating,
       checkpoint: (beat) => ctx.heartbeat(beat),
     });
-    const kept = keepWithinBudget(loaded.warning ? { ...output, warnings: [loaded.warning, ...output.warnings] } : output, detector, input.latenessMs);
-    return { ...kept, state: packState(kept.state, input.latenessMs) };
+    const { packed, ...kept } = keepWithinBudget(loaded.warning ? { ...output, warnings: [loaded.warning, ...output.warnings] } : output, detector, input.latenessMs);
+    return { ...kept, state: packed };
   };
 }
 
@@ -330,15 +330,18 @@ const RESULT_ENVELOPE_BYTES = 16 * 1024;
  * payload over 2 MiB, which would fail the run and stop the pipeline. The state gets what the rest of the result
  * leaves (at least a quarter of the budget); past that the least useful carried state is shed, and the run says so.
  */
-export function keepWithinBudget(output: ScanOutput, detector: Detector, latenessMs: number): ScanOutput {
+export function keepWithinBudget(output: ScanOutput, detector: Detector, latenessMs: number): ScanOutput & { packed: PackedState } {
   const maxBytes = detector.settings.limits.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
   const rest = utf8Bytes(JSON.stringify({ ...output, state: null }));
   const budgetBytes = Math.max(Math.floor(maxBytes / 4), maxBytes - rest - RESULT_ENVELOPE_BYTES);
+  // The last measure is of the state as it ends up (each shedding step measures again): its packed form is the result.
+  let packed: PackedState | undefined;
   const shed = fitStateToBudget(output.state, {
     budgetBytes,
     thresholds: lowestTiers(detector.rules.rules),
     // As it crosses Temporal: packed (its base64 and rule ids are ASCII; incidents may not be).
-    measure: (state) => utf8Bytes(JSON.stringify(packState(state, latenessMs))),
+    measure: (state) => utf8Bytes(JSON.stringify((packed = packState(state, latenessMs)))),
   });
-  return shed ? { ...output, warnings: [...output.warnings, describeShedding(shed)] } : output;
+  packed ??= packState(output.state, latenessMs);
+  return { ...output, ...(shed ? { warnings: [...output.warnings, describeShedding(shed)] } : {}), packed };
 }
