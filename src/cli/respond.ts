@@ -55,7 +55,13 @@ async function runRespondCommand(args: string[], env: Record<string, string | un
     const { incidentKeySources, lookupIncidentKey } = await import('../webhooks/incident-key');
     const sources = incidentKeySources(loadFleet(values.config));
     if (sources.length === 0) throw new UsageError(`"${incident}" is not a dedup key; to look up a PagerDuty incident id give a --config with response.enabled (or pass the dedup key)`);
-    const key = await lookupIncidentKey(sources, env, incident);
+    let key: string | undefined;
+    try {
+      key = await lookupIncidentKey(sources, env, incident);
+    } catch (error) {
+      process.stderr.write(`audit-spike respond: ${(error as Error).message} (set the token, or pass the dedup key)\n`);
+      return 1;
+    }
     if (!key) {
       process.stderr.write(`audit-spike respond: PagerDuty knows no incident ${incident} (or it has no incident key)\n`);
       return 1;
