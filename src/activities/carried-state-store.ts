@@ -1,4 +1,5 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { isCarriedState, type StoredState } from '../detection/state';
 import type { StateRef } from '../workflows/run-result';
@@ -25,7 +26,7 @@ export async function loadCarriedState(client: Client, ref: StateRef): Promise<L
     throw error;
   }
   const scans = new Set<string>();
-  let last: import('@temporalio/common').Payload[] | null | undefined;
+  let last: Payload[] | null | undefined;
   for (const event of history.events ?? []) {
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled?.activityType?.name === 'scanAuditEvents') scans.add(String(event.eventId));
