@@ -7,6 +7,7 @@ import { zeroCounters, type ScanCounters, type SuppressedBurst } from '../detect
 import { emptyState, type StoredState } from '../detection/state';
 import { formatDuration } from '../detection/duration';
 import { incidentRecord, notifiedSeverityOf, outcomeReport, tellPagerDuty } from './pagerduty-steps';
+import { startContainmentFor } from './start-containment';
 import { boundIncidentRecords } from './incident-records';
 import { isRunResult, type IncidentRecord, type RunResult, type StateRef } from './run-result';
 import { AUDIT_SPIKE_EVENTS_READ, AUDIT_SPIKE_ORG, AUDIT_SPIKE_PAGED, AUDIT_SPIKE_SEVERITY } from './search-attributes';
@@ -173,6 +174,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
       // The scan puts on each action what PagerDuty was last told; a scan of an earlier version left it in the state.
       const outcome = await tellPagerDuty(args.pagerduty, action, notifiedSeverityOf('state' in source ? source.state : undefined, action));
       incidents.push(incidentRecord(action, outcome));
+      await startContainmentFor(args, action, outcome);
     }
     // The state this scan returned stays in its completed event; the next chunk's scan (or the next run's) reads it there.
     source = { stateFrom: { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId } };
