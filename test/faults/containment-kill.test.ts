@@ -1,12 +1,11 @@
-import { join } from 'node:path';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { applySchedule } from '../../src/schedule';
 import { approveUpdate, planQuery, type PlanView } from '../../src/response/messages';
 import { responseWorkflowId } from '../../src/response/plan';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { datadogUserIdFor } from '../../sim/datadog/org-directory';
-import { startStack, triggerAndWait, type Stack } from '../support/stack';
-import { WorkerProcess } from '../support/worker-process';
+import { triggerAndWait, type Stack } from '../support/stack';
+import { startStackWithWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 const MIN = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,12 +26,7 @@ describe('a worker killed between two steps of an approved plan', () => {
   let worker: WorkerProcess;
 
   beforeAll(async () => {
-    stack = await startStack();
-    worker = new WorkerProcess(
-      { ...stack.workerEnv, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: 'default', AUDIT_SPIKE_TASK_QUEUE: 'audit-spike' },
-      join(stack.dir, 'worker.log'),
-    );
-    await worker.start();
+    ({ stack, worker } = await startStackWithWorkerProcess());
   }, 180_000);
 
   afterAll(async () => {

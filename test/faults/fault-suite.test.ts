@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, type Stack } from '../support/stack';
-import { WorkerProcess } from '../support/worker-process';
+import type { Stack } from '../support/stack';
+import { startStackWithWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { playScenario, type ScenarioOutcome } from './driver';
 import { INTERVAL, makeScenario } from './scenarios';
 
@@ -21,12 +21,7 @@ describe(`fault suite (seed ${SEED}, ${SCENARIOS} scenarios)`, () => {
   const base = Math.floor((Date.now() - (SCENARIOS * 2 + 6) * 3_600_000) / INTERVAL) * INTERVAL;
 
   beforeAll(async () => {
-    stack = await startStack();
-    worker = new WorkerProcess(
-      { ...stack.workerEnv, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: 'default', AUDIT_SPIKE_TASK_QUEUE: 'audit-spike' },
-      join(stack.dir, 'worker.log'),
-    );
-    await worker.start();
+    ({ stack, worker } = await startStackWithWorkerProcess());
   }, 180_000);
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { startStack, type Stack } from './stack';
 
 const root = join(__dirname, '..', '..');
 
@@ -71,4 +72,15 @@ export class WorkerProcess {
   close(): void {
     this.log.end();
   }
+}
+
+/** A stack with the product's worker beside it in a child process (one a test can kill), as the fault tests run them. */
+export async function startStackWithWorkerProcess(): Promise<{ stack: Stack; worker: WorkerProcess }> {
+  const stack = await startStack();
+  const worker = new WorkerProcess(
+    { ...stack.workerEnv, TEMPORAL_ADDRESS: stack.server.address, TEMPORAL_NAMESPACE: 'default', AUDIT_SPIKE_TASK_QUEUE: 'audit-spike' },
+    join(stack.dir, 'worker.log'),
+  );
+  await worker.start();
+  return { stack, worker };
 }
