@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../src/config/resolve';
 import { applySchedule } from '../src/schedule';
 import { temporalSettings } from '../src/temporal-connection';
 import { startWebhookReceiver } from '../src/webhooks/receiver';
-import { lookupIncidentKey, incidentKeySources } from '../src/webhooks/incident-key';
+import { lookupIncident, incidentKeySources } from '../src/webhooks/incident-key';
 import { createAuditSpikeWorker } from '../src/worker';
 import { DatadogSimulator } from './datadog-sim';
 import { PagerDutySimulator } from './pagerduty-sim';
@@ -115,7 +115,7 @@ export async function runDevStack(argv: string[], env: Env = process.env): Promi
         secrets: () => (secret ? [secret] : []),
         toleranceMs: devResponse.webhookToleranceMs,
         approveActions: [devResponse.approveAction],
-        incidentKey: (incidentId) => lookupIncidentKey(incidentKeySources([resolved]), workerEnv, incidentId),
+        incident: (incidentId) => lookupIncident(incidentKeySources([resolved]), workerEnv, incidentId),
         port: Number(env.AUDIT_SPIKE_WEBHOOKS_PORT ?? 8788),
       });
       stoppers.push(() => receiver.stop());

@@ -52,21 +52,25 @@ async function runRespondCommand(args: string[], env: Record<string, string | un
   const { WorkflowNotFoundError, WorkflowUpdateFailedError } = await import('@temporalio/client');
   let dedupKey = incident;
   if (!incident.startsWith('audit-spike-')) {
-    const { incidentKeySources, lookupIncidentKey } = await import('../webhooks/incident-key');
+    const { incidentKeySources, lookupIncident } = await import('../webhooks/incident-key');
     const sources = incidentKeySources(loadFleet(values.config));
     if (sources.length === 0) throw new UsageError(`"${incident}" is not a dedup key; to look up a PagerDuty incident id give a --config with response.enabled (or pass the dedup key)`);
-    let key: string | undefined;
+    let found: Awaited<ReturnType<typeof lookupIncident>>;
     try {
-      key = await lookupIncidentKey(sources, env, incident);
+      found = await lookupIncident(sources, env, incident);
     } catch (error) {
       process.stderr.write(`audit-spike respond: ${(error as Error).message} (set the token, or pass the dedup key)\n`);
       return 1;
     }
-    if (!key) {
+    if (!found) {
       process.stderr.write(`audit-spike respond: PagerDuty knows no incident ${incident} (or it has no incident key)\n`);
       return 1;
     }
-    dedupKey = key;
+    if (found.status === 'resolved' && !values.undo && (values.all || approve.length)) {
+      process.stderr.write(`audit-spike respond: refused: incident ${incident} is resolved in PagerDuty; the plan of a resolved incident cannot be approved\n`);
+      return 1;
+    }
+    dedupKey = found.key;
   }
   const { connectClient } = await import('../schedule');
   const client = await connectClient(env);

@@ -35,7 +35,7 @@ async function runWebhooksCommand(args: string[], env: Record<string, string | u
   const secrets = secretEnvs.flatMap((name) => (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   const missing = secretEnvs.filter((name) => !env[name]?.trim());
   if (missing.length) throw new UsageError(`the webhook signing secret is read from ${missing.join(', ')}, which is not set (PagerDuty shows it once, when the subscription is created)`);
-  const { incidentKeySources, lookupIncidentKey } = await import('../webhooks/incident-key');
+  const { incidentKeySources, lookupIncident } = await import('../webhooks/incident-key');
   const { startWebhookReceiver } = await import('../webhooks/receiver');
   const { connectClient } = await import('../schedule');
   const sources = incidentKeySources(fleet);
@@ -45,7 +45,7 @@ async function runWebhooksCommand(args: string[], env: Record<string, string | u
     secrets,
     toleranceMs: Math.min(...fleet.map((config) => config.args.response!.webhookToleranceMs)),
     approveActions: [...new Set(fleet.map((config) => config.args.response!.approveAction))],
-    incidentKey: (incidentId) => lookupIncidentKey(sources, env, incidentId),
+    incident: (incidentId) => lookupIncident(sources, env, incidentId),
     port,
     host: values.host!,
   });

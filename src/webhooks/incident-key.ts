@@ -24,11 +24,19 @@ export function incidentKeySources(configs: ResolvedConfig[]): IncidentKeySource
   return sources;
 }
 
+/** What an approval needs to know of a PagerDuty incident: the dedup key audit-spike paged with, and its status now. */
+export interface IncidentFacts {
+  key: string;
+  /** `triggered`, `acknowledged` or `resolved` (PagerDuty may add more). */
+  status: string;
+}
+
 /**
- * The incident key of a PagerDuty incident (`GET /incidents/{id}`, through pdjs): the dedup key audit-spike paged
- * with. Undefined when no source knows the incident; throws when PagerDuty cannot be asked.
+ * A PagerDuty incident's key and status (`GET /incidents/{id}`, through pdjs). The status is how an approval learns
+ * that a person resolved the incident in Events mode, where the scheduled runs cannot ask. Undefined when no source
+ * knows the incident; throws when PagerDuty cannot be asked.
  */
-export async function lookupIncidentKey(sources: IncidentKeySource[], env: Record<string, string | undefined>, incidentId: string, timeoutMs = 4_000): Promise<string | undefined> {
+export async function lookupIncident(sources: IncidentKeySource[], env: Record<string, string | undefined>, incidentId: string, timeoutMs = 4_000): Promise<IncidentFacts | undefined> {
   const problems: string[] = [];
   for (const source of sources) {
     const token = env[source.tokenEnv];
@@ -52,7 +60,8 @@ export async function lookupIncidentKey(sources: IncidentKeySource[], env: Recor
       continue;
     }
     const key = response.data?.incident?.incident_key;
-    if (typeof key === 'string' && key !== '') return key;
+    const status = response.data?.incident?.status;
+    if (typeof key === 'string' && key !== '') return { key, status: typeof status === 'string' ? status : 'unknown' };
   }
   if (problems.length && problems.length === sources.length) throw new Error(`cannot look up incident ${incidentId}: ${problems.join('; ')}`);
   return undefined;

@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { approveUpdate, type ActionReport, type ApproveRequest } from '../response/messages';
+import { approveUpdate, incidentResolvedSignal, type ActionReport, type ApproveRequest } from '../response/messages';
 import { responseWorkflowId } from '../response/plan';
+import type { IncidentFacts } from './incident-key';
 import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutyWebhook } from './pagerduty-signature';
 
 /**
@@ -33,8 +34,8 @@ export interface ReceiverOptions {
   toleranceMs: number;
   /** The names of the PagerDuty action that approves a plan; other workflows' webhooks are acknowledged and ignored. */
   approveActions: string[];
-  /** The incident key of a PagerDuty incident (its dedup key), or undefined when unknown. */
-  incidentKey(incidentId: string): Promise<string | undefined>;
+  /** A PagerDuty incident's key (its dedup key) and status, or undefined when unknown. */
+  incident(incidentId: string): Promise<IncidentFacts | undefined>;
   port?: number;
   host?: string;
   /** How long a request may take before the receiver answers 202 (PagerDuty's limit is 5 s). */
@@ -99,8 +100,15 @@ export async function startWebhookReceiver(options: ReceiverOptions): Promise<We
     const actionName = data.data.incident_workflow?.summary ?? data.data.workflow_trigger?.summary ?? '';
     if (!options.approveActions.includes(actionName)) return { status: 200, body: { ignored: `action "${actionName}" is not the approve action (${options.approveActions.join(', ')})` } };
     const incidentId = data.data.incident.id;
-    const dedupKey = await options.incidentKey(incidentId);
-    if (!dedupKey) return { status: 404, body: { error: 'unknown_incident', message: `PagerDuty knows no incident key for ${incidentId}: not an audit-spike incident` } };
+    const found = await options.incident(incidentId);
+    if (!found) return { status: 404, body: { error: 'unknown_incident', message: `PagerDuty knows no incident key for ${incidentId}: not an audit-spike incident` } };
+    const dedupKey = found.key;
+    if (found.status === 'resolved') {
+      // The scheduled runs cannot see a resolve in Events mode: tell the plan now, so it refuses every later approval too.
+      const detail = `resolved in PagerDuty by a person (seen when ${event.agent?.summary ?? 'someone'} asked to approve)`;
+      await options.client.workflow.getHandle(responseWorkflowId(dedupKey)).signal(incidentResolvedSignal, { detail }).catch(() => undefined);
+      return { status: 409, body: { error: 'incident_resolved', message: `incident ${incidentId} is resolved in PagerDuty: the plan of a resolved incident cannot be approved`, dedupKey } };
+    }
     const request: ApproveRequest = {
       all: true,
       by: { name: event.agent?.summary ?? event.agent?.id ?? 'PagerDuty (no agent)', ...(event.agent?.id ? { id: event.agent.id } : {}) },

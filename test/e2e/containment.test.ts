@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { applySchedule } from '../../src/schedule';
 import { planQuery, type PlanView } from '../../src/response/messages';
 import { responseWorkflowId } from '../../src/response/plan';
-import { incidentKeySources, lookupIncidentKey } from '../../src/webhooks/incident-key';
+import { incidentKeySources, lookupIncident } from '../../src/webhooks/incident-key';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { SIM_OWN_API_KEY_ID, SIM_OWN_APP_KEY_ID, datadogUserIdFor } from '../../sim/datadog/org-directory';
@@ -42,7 +42,7 @@ describe('contain on approval, on a real Temporal dev server', () => {
       secrets: () => [secret],
       toleranceMs: 5 * MIN,
       approveActions: [ACTION],
-      incidentKey: (incidentId) => lookupIncidentKey(incidentKeySources(configs), stack.workerEnv, incidentId),
+      incident: (incidentId) => lookupIncident(incidentKeySources(configs), stack.workerEnv, incidentId),
       log: () => undefined,
     });
     secret = stack.pagerduty.addWebhookSubscription(`${receiver.url}/pagerduty`).secret;
@@ -230,6 +230,23 @@ describe('contain on approval, on a real Temporal dev server', () => {
     expect(done.approvals[0]).toMatchObject({ by: { name: 'Bo Backup', id: 'PUSR002' }, note: expect.stringContaining('Events API has no notes') });
     expect(stack.datadog.users.find((u) => u.id === datadogUserIdFor('trent@example.com'))?.disabled).toBe(true);
     expect(stack.pagerduty.incidents.find((i) => i.id === incident.id)!.notes).toEqual([]);
+  });
+
+  test('Events mode: a person resolved the incident, which the scheduled runs cannot see; the approval asks PagerDuty and is refused', async () => {
+    const oscar = { id: 'u-oscar', email: 'oscar@example.com', name: 'Oscar' };
+    stack.datadog.addEvents(burst(oscar, ACTIONS.apiKeyCreate, 3, Date.now() - 7 * MIN, 3 * MIN));
+    const config = stack.config(eventsYaml(), 'contain-events-resolved');
+    await applySchedule(stack.client, config);
+    const run = await triggerAndWait(stack.client, config.schedule.scheduleId);
+    const paged = run.incidents.find((i) => i.actor === 'oscar@example.com')!;
+    expect(paged.outcome?.result).toBe('opened');
+    const incident = stack.pagerduty.personResolves(paged.dedupKey);
+    const [refused] = await stack.pagerduty.fireCustomIncidentAction(incident.id, ACTION, 'bo@example.com');
+    expect(refused.status).toBe(409);
+    const plan = await planOf(paged.dedupKey, (p) => p.resolvedByPerson !== undefined);
+    expect(plan.state).toBe('resolved by a person');
+    expect(plan.steps.every((s) => s.status !== 'done')).toBe(true);
+    expect(stack.datadog.users.find((u) => u.id === datadogUserIdFor('oscar@example.com'))?.disabled).not.toBe(true);
   });
 
   test('a plan whose incident a person resolved cannot be approved', async () => {
