@@ -169,34 +169,90 @@ function sampleAdd(samples: EvidenceSample[], sample: EvidenceSample): void {
 }
 
 /**
+ * What evidence reads of one event, as bounded texts: all an event leaves behind when it waits for a burst that has
+ * not opened yet (the scan's pending evidence), so that nothing else of the deserialized event outlives its page.
+ * At most about 1.2 KB whatever the event (the EVIDENCE_TEXT_LIMITS of its fields).
+ */
+export interface EventFacts {
+  ts: number;
+  id: string;
+  message: string;
+  ip?: string;
+  userAgent?: string;
+  authMethod?: string;
+  actorType?: string;
+  assetType?: string;
+  assetId?: string;
+  assetName?: string;
+}
+
+export function eventFacts(event: AuditEventLike, inner: Record<string, unknown>, ts: number): EventFacts {
+  const t = EVIDENCE_TEXT_LIMITS;
+  const facts: EventFacts = {
+    ts,
+    id: boundedText(event.id, t.sampleId) ?? '',
+    message: boundedText(event.attributes?.message, t.message) ?? '',
+  };
+  const ip = boundedText(read.ip(inner), t.ip);
+  if (ip !== undefined) facts.ip = ip;
+  const userAgent = boundedText(read.userAgent(inner), t.userAgent);
+  if (userAgent !== undefined) facts.userAgent = userAgent;
+  const authMethod = boundedText(read.authMethod(inner), t.authMethod);
+  if (authMethod !== undefined) facts.authMethod = authMethod;
+  const actorType = boundedText(read.actorType(inner), t.actorType);
+  if (actorType !== undefined) facts.actorType = actorType;
+  const assetType = boundedText(read.assetType(inner), t.assetType);
+  if (assetType !== undefined) facts.assetType = assetType;
+  const assetId = boundedText(read.assetId(inner), t.assetId);
+  if (assetId !== undefined) facts.assetId = assetId;
+  const assetName = boundedText(read.assetName(inner), t.assetName);
+  if (assetName !== undefined) facts.assetName = assetName;
+  return facts;
+}
+
+function addFields(
+  evidence: EvidenceState, rules: readonly string[], ip: string | undefined, userAgent: string | undefined, authMethod: string | undefined,
+  actorType: string | undefined, type: string | undefined, id: string | undefined, name: string | undefined,
+): void {
+  const tracked = EVIDENCE_LIMITS.trackedFactor;
+  tallyAdd(evidence.ips, ip, EVIDENCE_LIMITS.ips * tracked);
+  tallyAdd(evidence.userAgents, userAgent, EVIDENCE_LIMITS.userAgents * tracked);
+  distinctAdd(evidence.authMethods, authMethod, EVIDENCE_LIMITS.authMethods);
+  distinctAdd(evidence.actorTypes, actorType, EVIDENCE_LIMITS.actorTypes);
+  if (type !== undefined || id !== undefined || name !== undefined) {
+    const asset = { type: type ?? 'unknown', ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}) };
+    for (const rule of rules) assetAdd(evidence, rule, asset, 1);
+  }
+}
+
+/** Whether an event at `ts` can still be among the evidence's samples (the 10 earliest). */
+function mayBeSample(samples: EvidenceSample[], ts: number): boolean {
+  return samples.length < EVIDENCE_LIMITS.samples || ts <= parseIsoUtc(samples[samples.length - 1].timestamp);
+}
+
+/** Adds one event's facts (see `eventFacts`) that counted toward `rules` to the evidence, in place: as `addEventEvidence`. */
+export function addFactsEvidence(evidence: EvidenceState, facts: EventFacts, rules: readonly string[]): void {
+  addFields(evidence, rules, facts.ip, facts.userAgent, facts.authMethod, facts.actorType, facts.assetType, facts.assetId, facts.assetName);
+  if (!mayBeSample(evidence.samples, facts.ts)) return;
+  sampleAdd(evidence.samples, { id: facts.id, timestamp: new Date(facts.ts).toISOString(), rule: boundedText(rules[0], EVIDENCE_TEXT_LIMITS.ruleId) ?? '', message: facts.message });
+}
+
+/**
  * Adds one event that counted toward `rules` (the base rules it matched, in catalog order) to the evidence, in place.
  * Costs a few short scans of arrays capped by EVIDENCE_LIMITS, whatever the number of events already added.
  */
 export function addEventEvidence(evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, rules: readonly string[]): void {
   const t = EVIDENCE_TEXT_LIMITS;
-  const tracked = EVIDENCE_LIMITS.trackedFactor;
-  tallyAdd(evidence.ips, boundedText(read.ip(inner), t.ip), EVIDENCE_LIMITS.ips * tracked);
-  tallyAdd(evidence.userAgents, boundedText(read.userAgent(inner), t.userAgent), EVIDENCE_LIMITS.userAgents * tracked);
-  distinctAdd(evidence.authMethods, boundedText(read.authMethod(inner), t.authMethod), EVIDENCE_LIMITS.authMethods);
-  distinctAdd(evidence.actorTypes, boundedText(read.actorType(inner), t.actorType), EVIDENCE_LIMITS.actorTypes);
-
-  const type = boundedText(read.assetType(inner), t.assetType);
-  const id = boundedText(read.assetId(inner), t.assetId);
-  const name = boundedText(read.assetName(inner), t.assetName);
-  if (type !== undefined || id !== undefined || name !== undefined) {
-    const asset = { type: type ?? 'unknown', ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}) };
-    for (const rule of rules) assetAdd(evidence, rule, asset, 1);
-  }
-
+  addFields(evidence, rules, boundedText(read.ip(inner), t.ip), boundedText(read.userAgent(inner), t.userAgent), boundedText(read.authMethod(inner), t.authMethod),
+    boundedText(read.actorType(inner), t.actorType), boundedText(read.assetType(inner), t.assetType), boundedText(read.assetId(inner), t.assetId),
+    boundedText(read.assetName(inner), t.assetName));
   // An ongoing burst's later events are rarely among its 10 earliest: skip them before building a sample.
-  const samples = evidence.samples;
-  if (samples.length >= EVIDENCE_LIMITS.samples && ts > parseIsoUtc(samples[samples.length - 1].timestamp)) return;
-  const rawMessage = event.attributes?.message;
-  sampleAdd(samples, {
+  if (!mayBeSample(evidence.samples, ts)) return;
+  sampleAdd(evidence.samples, {
     id: boundedText(event.id, t.sampleId) ?? '',
     timestamp: new Date(ts).toISOString(),
     rule: boundedText(rules[0], t.ruleId) ?? '',
-    message: boundedText(rawMessage, t.message) ?? '',
+    message: boundedText(event.attributes?.message, t.message) ?? '',
   });
 }
 

@@ -1,7 +1,8 @@
 import { UNKNOWN_ACTOR } from './actor';
 import type { Detector } from './detector';
 import { eventId, eventTimestamp, innerAttributes, scalarText, valueAt } from './event-fields';
-import { addEventEvidence, emptyEvidence, type EvidenceState } from './evidence';
+import { addEventEvidence, addFactsEvidence, emptyEvidence, eventFacts, type EvidenceState } from './evidence';
+import { PendingEvidence } from './pending-evidence';
 import { eventIdHash, hash64 } from './hash';
 import { unpackState } from './packed-state';
 import { isPackedState, upgradeState, type ActorState, type CarriedState, type IncidentState, type StoredState } from './state';
@@ -74,26 +75,20 @@ export interface ScanResult {
   counters: ScanCounters;
   actions: IncidentAction[];
   suppressed: SuppressedBurst[];
+  /** Matched events whose evidence material a cap let go before their actor's burst opened (counts are unaffected). */
+  evidenceEvicted: number;
 }
 
 export function zeroCounters(): ScanCounters {
   return { read: 0, matched: 0, skipped: 0, duplicates: 0, unknownActor: 0, outOfRange: 0 };
 }
 
-/** A matched event kept during a scan until its actor's burst opens (or the scan ends): its evidence is read only then. */
-interface PendingEvent {
-  event: AuditEventLike;
-  inner: Record<string, unknown>;
-  ts: number;
-  matched: number[];
-}
-
 /**
- * Matched events kept per actor without an open incident, for the evidence of a burst that opens later in the scan.
- * They are references to events the scan already holds, not copies, and are not carried to the next run: events of a
- * burst read by an earlier run (beyond the lateness overlap, which is read again) show in its counts, not its evidence.
+ * Evidence material kept per actor without an open incident, for a burst that opens later in the scan (see
+ * PendingEvidence): a few capped texts per event, never the event. The caps bound a scan's memory whatever the window
+ * holds: at most 100 records per actor and 20,000 in all (about 24 MB at worst, about 6 MB for typical events).
  */
-const PENDING_PER_ACTOR = 100;
+export const PENDING_LIMITS = { perActor: 100, perScan: 20_000 } as const;
 
 function fallbackEventId(ts: number, inner: Record<string, unknown>): string {
   const parts = [ts, scalarText(inner.action), scalarText(valueAt(inner, ['asset', 'type'])), scalarText(valueAt(inner, ['asset', 'id'])),
@@ -114,7 +109,7 @@ export class Scan {
   private readonly touched: Set<string>;
   private readonly closed: ClosedIncident[];
   private readonly suppressed: Set<string>;
-  private readonly pending = new Map<string, PendingEvent[]>();
+  private readonly pending = new PendingEvidence(PENDING_LIMITS);
   /** Actors whose incident this scan opened: events read again in the overlap still belong to its evidence. */
   private readonly openedHere = new Set<string>();
 
@@ -200,7 +195,7 @@ export class Scan {
       this.counters.duplicates++;
       // Read again in the lateness overlap: its evidence was taken by the run that first read it, unless that run had
       // no incident open for the actor (then it was only pending, and is lost with that run).
-      if (actorState.incident === undefined) this.keepPending(actor.id, { event, inner, ts, matched });
+      if (actorState.incident === undefined) this.keepPending(actor.id, event, inner, ts, matched);
       else if (this.openedHere.has(actor.id)) this.addEvidence(actorState.incident.evidence, event, inner, ts, matched);
       return;
     }
@@ -209,27 +204,22 @@ export class Scan {
     const before = actorState.incident;
     this.evaluate(actor.id, actorState, ts, matched);
     const incident = actorState.incident;
-    if (incident === undefined) this.keepPending(actor.id, { event, inner, ts, matched });
+    if (incident === undefined) this.keepPending(actor.id, event, inner, ts, matched);
     else if (incident === before) this.addEvidence(incident.evidence, event, inner, ts, matched);
-    else this.takePending(actor.id, incident, { event, inner, ts, matched });
+    else this.takePending(actor.id, incident, event, inner, ts, matched);
   }
 
-  private keepPending(actor: string, pending: PendingEvent): void {
-    let kept = this.pending.get(actor);
-    if (kept === undefined) this.pending.set(actor, (kept = []));
-    kept.push(pending);
-    if (kept.length >= 2 * PENDING_PER_ACTOR) kept.splice(0, kept.length - PENDING_PER_ACTOR);
+  private keepPending(actor: string, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
+    this.pending.keep(actor, eventFacts(event, inner, ts), this.baseRuleIds(matched));
   }
 
   /** A burst just opened: the events of this scan that belong to it (from its first event on) give its first evidence. */
-  private takePending(actor: string, incident: IncidentState, crossing: PendingEvent): void {
+  private takePending(actor: string, incident: IncidentState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
     this.openedHere.add(actor);
-    const kept = this.pending.get(actor);
-    this.pending.delete(actor);
-    for (const { event, inner, ts, matched } of kept ?? []) {
-      if (ts >= incident.firstSeen) this.addEvidence(incident.evidence, event, inner, ts, matched);
+    for (const { facts, rules } of this.pending.take(actor)) {
+      if (facts.ts >= incident.firstSeen) addFactsEvidence(incident.evidence, facts, rules);
     }
-    this.addEvidence(incident.evidence, crossing.event, crossing.inner, crossing.ts, crossing.matched);
+    this.addEvidence(incident.evidence, event, inner, ts, matched);
   }
 
   private addEvidence(evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
@@ -376,7 +366,7 @@ export class Scan {
     }
 
     this.state.watermark = window.to;
-    return { state: this.state, counters: this.counters, actions, suppressed };
+    return { state: this.state, counters: this.counters, actions, suppressed, evidenceEvicted: this.pending.evicted };
   }
 
   /**

@@ -106,7 +106,7 @@ describe('fitStateToBudget: the carried state within a byte budget, least useful
 
 describe('keepWithinBudget: the scan activity\'s result within detection.limits.maxResultBytes', () => {
   function outputWith(state: CarriedState): ScanOutput {
-    return { state, counters: zeroCounters(), actions: [], suppressed: [], pages: 1, resumedAtPage: 0, query: 'q', warnings: [] };
+    return { state, counters: zeroCounters(), actions: [], suppressed: [], evidenceEvicted: 0, pages: 1, resumedAtPage: 0, query: 'q', warnings: [] };
   }
 
   function bigState(actors: number): CarriedState {

@@ -1,0 +1,119 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Detector } from '../../src/detection/detector';
+import { eventFacts } from '../../src/detection/evidence';
+import { PendingEvidence } from '../../src/detection/pending-evidence';
+import { PENDING_LIMITS, Scan } from '../../src/detection/scan';
+import { emptyState } from '../../src/detection/state';
+import { ACTIONS, auditEvent, burst, type AuditEventJson } from '../../sim/audit-events';
+import { argsFrom } from '../support/settings';
+
+const T0 = Date.parse('2026-11-24T10:00:00.000Z');
+const SEC = 1_000;
+const MIN = 60 * SEC;
+
+function startScan() {
+  const args = argsFrom();
+  const detector = new Detector(args.detection, args.cadence.latenessMs);
+  const from = T0 - 60 * MIN;
+  const to = T0 + 60 * MIN;
+  return Scan.start(detector, { orgId: 'test', window: { readFrom: from, from, to }, runAt: to, lateAfterMs: 24 * 60 * MIN }, emptyState(from));
+}
+
+function factsOf(event: AuditEventJson) {
+  return eventFacts(event, event.attributes!.attributes as Record<string, unknown>, Date.parse(event.attributes!.timestamp as string));
+}
+
+const person = (i: number) => ({ id: `u${i}`, email: `person${i}@example.com`, name: `Person ${i}` });
+
+describe('PendingEvidence: evidence material of bursts not yet open, under fixed caps', () => {
+  test('keeps at most perActor records per actor, the newest', () => {
+    const pending = new PendingEvidence({ perActor: 3, perScan: 100 });
+    const events = burst(person(1), ACTIONS.roleGrant, 10, T0, 9 * SEC);
+    for (const event of events) pending.keep('person1@example.com', factsOf(event), ['role_grant']);
+    expect(pending.size).toBeLessThanOrEqual(2 * 3);
+    const taken = pending.take('person1@example.com');
+    expect(taken.length).toBeLessThanOrEqual(2 * 3);
+    expect(taken.length).toBeGreaterThanOrEqual(3);
+    // The newest are kept: the last event is among them, in arrival order.
+    expect(taken[taken.length - 1].facts.ts).toBe(T0 + 9 * SEC);
+    expect(taken.map((r) => r.facts.ts)).toEqual([...taken.map((r) => r.facts.ts)].sort((a, b) => a - b));
+    expect(pending.size).toBe(0);
+  });
+
+  test('keeps at most perScan records in all, evicting the oldest across actors, and counts what it let go', () => {
+    const pending = new PendingEvidence({ perActor: 100, perScan: 50 });
+    for (let i = 0; i < 400; i++) {
+      const event = auditEvent(T0 + i * SEC, person(i % 40), ACTIONS.roleGrant);
+      pending.keep(`person${i % 40}@example.com`, factsOf(event), ['role_grant']);
+      expect(pending.size).toBeLessThanOrEqual(50);
+    }
+    expect(pending.evicted).toBe(350);
+    // The 50 kept are the newest 50: events 350..399, i.e. actors 30..39 then 0..39's last ones.
+    let kept = 0;
+    let oldest = Infinity;
+    for (let a = 0; a < 40; a++) {
+      for (const record of pending.take(`person${a}@example.com`)) {
+        kept++;
+        oldest = Math.min(oldest, record.facts.ts);
+      }
+    }
+    expect(kept).toBe(50);
+    expect(oldest).toBe(T0 + 350 * SEC);
+  });
+
+  test('a record holds a few capped texts, never the event', () => {
+    const event = auditEvent(T0, person(1), ACTIONS.roleGrant);
+    (event.attributes as Record<string, unknown>).message = 'x'.repeat(10_000);
+    const facts = factsOf(event);
+    for (const value of Object.values(facts)) expect(['string', 'number']).toContain(typeof value);
+    expect(facts.message.length).toBeLessThanOrEqual(200);
+    expect(JSON.stringify(facts).length).toBeLessThan(1_300);
+  });
+});
+
+describe('Scan: no deserialized event outlives its page', () => {
+  test('events of actors under every threshold are garbage once folded (the scan keeps their facts only)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const scan = startScan();
+    const refs: Array<WeakRef<object>> = [];
+    // One page: 2 role grants each by 500 people, under the threshold of 3: every event is pending material.
+    (() => {
+      for (let i = 0; i < 500; i++) {
+        for (const event of burst(person(i), ACTIONS.roleGrant, 2, T0 + i * SEC, SEC)) {
+          refs.push(new WeakRef(event));
+          scan.add(event);
+        }
+      }
+    })();
+    // WeakRefs are only cleared after the current job: let it end, then collect.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    const alive = refs.filter((ref) => ref.deref() !== undefined).length;
+    expect(alive).toBe(0);
+    // And the pending material still gives a burst opened later its first events as evidence.
+    const third = auditEvent(T0 + 499 * SEC + 2 * SEC, person(499), ACTIONS.roleGrant);
+    scan.add(third);
+    const trigger = scan.finish().actions.find((a) => a.kind === 'trigger');
+    expect(trigger?.summary.counts).toEqual({ role_grant: 3 });
+    expect(trigger?.summary.evidence.samples).toHaveLength(3);
+  });
+
+  test('a window far beyond the caps: pending stays within PENDING_LIMITS and counts stay exact', () => {
+    const scan = startScan();
+    const people = 15_000;
+    for (let i = 0; i < people; i++) {
+      for (const event of burst(person(i), ACTIONS.roleGrant, 2, T0 + (i % 1200) * SEC, SEC)) scan.add(event);
+    }
+    // A real burst at the very end: 11 role grants; its first events are the newest pending, never evicted.
+    for (const event of burst(person(-1), ACTIONS.roleGrant, 11, T0 + 1300 * SEC, 5 * MIN)) scan.add(event);
+    const result = scan.finish();
+    expect(result.evidenceEvicted).toBeGreaterThanOrEqual(2 * people - PENDING_LIMITS.perScan);
+    const triggers = result.actions.filter((a) => a.kind === 'trigger');
+    expect(triggers).toHaveLength(1);
+    expect(triggers[0].summary).toMatchObject({ actor: 'person-1@example.com', severity: 'critical', counts: { role_grant: 11 } });
+    expect(triggers[0].summary.evidence.samples).toHaveLength(10);
+  });
+});
