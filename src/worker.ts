@@ -2,8 +2,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { dataConverterFromEnv } from './codec/data-converter';
+import { startHealthServer, type HealthServer } from './health/server';
 import { installTelemetry } from './telemetry';
 import { DEFAULT_TASK_QUEUE, temporalSettings } from './temporal-connection';
+import { workerRuntimeSettings, type WorkerVersion } from './worker-settings';
 
 export interface AuditSpikeWorkerOptions {
   connection: NativeConnection;
@@ -19,6 +21,14 @@ export interface AuditSpikeWorkerOptions {
   identity?: string;
   /** Payload encryption (see src/codec); every client and worker of a deployment must share it. */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** SIGTERM (or shutdown()) waits this long for in-flight activities before cancelling them; SDK default 0. */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  shutdownForceTime?: WorkerOptions['shutdownForceTime'];
+  /**
+   * Worker Versioning: this worker polls as one version of a Worker Deployment. Workflows without their own behaviour
+   * are PINNED (src/workflows/index.ts sets each one's deliberately).
+   */
+  versioning?: WorkerVersion;
 }
 
 /** Bundles the workflows with webpack's chatter kept to warnings and errors. */
@@ -41,29 +51,76 @@ export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): 
     }),
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.shutdownGraceTime !== undefined ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
+    ...(options.shutdownForceTime !== undefined ? { shutdownForceTime: options.shutdownForceTime } : {}),
+    ...(options.versioning
+      ? { workerDeploymentOptions: { version: options.versioning, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' as const } }
+      : {}),
   });
 }
 
-/** Runs a worker until SIGINT/SIGTERM, with connection settings from the Temporal environment configuration. */
-export async function runWorker(env: Record<string, string | undefined> = process.env): Promise<void> {
+/**
+ * Runs a worker until SIGINT/SIGTERM, with connection settings from the Temporal environment configuration.
+ * SIGTERM stops polling at once and lets in-flight activities finish for AUDIT_SPIKE_SHUTDOWN_GRACE_TIME; one still
+ * running then is cancelled and retried elsewhere from its last heartbeat (the scan's page checkpoint).
+ */
+export async function runWorker(env: Record<string, string | undefined> = process.env, flags: { versioning?: boolean } = {}): Promise<void> {
   const telemetry = installTelemetry(env);
+  const runtime = workerRuntimeSettings(env, flags);
   const settings = temporalSettings(env);
-  const connection = await NativeConnection.connect(settings.connectionOptions);
-  const taskQueue = env.AUDIT_SPIKE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
-  const clientConnection = await Connection.connect(settings.connectionOptions as Parameters<typeof Connection.connect>[0]);
-  const dataConverter = dataConverterFromEnv(env);
-  const temporalClient = new Client({ connection: clientConnection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
-  const worker = await createAuditSpikeWorker({ connection, namespace: settings.namespace, taskQueue, temporalClient, ...(dataConverter ? { dataConverter } : {}) });
-  console.error(
-    `audit-spike worker: polling task queue "${taskQueue}" in namespace "${settings.namespace}" at ${settings.connectionOptions.address}` +
-      (telemetry.metricsAddress ? `; Prometheus metrics at http://${telemetry.metricsAddress}/metrics` : '') +
-      (dataConverter ? '; payloads encrypted (AES-256-GCM)' : ''),
-  );
+  let worker: Worker | undefined;
+  let clientConnection: Connection | undefined;
+  // The health endpoint comes first, so probes get an answer (live, not ready) while the workflows bundle.
+  const health: HealthServer | undefined = runtime.healthAddress
+    ? await startHealthServer({
+        address: runtime.healthAddress,
+        worker: () => worker,
+        temporalReachable: async () => {
+          const connection = clientConnection;
+          if (!connection) return false;
+          await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
+          return true;
+        },
+      })
+    : undefined;
   try {
-    await worker.run();
+    const connection = await NativeConnection.connect(settings.connectionOptions);
+    const taskQueue = env.AUDIT_SPIKE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+    clientConnection = await Connection.connect(settings.connectionOptions as Parameters<typeof Connection.connect>[0]);
+    const dataConverter = dataConverterFromEnv(env);
+    const temporalClient = new Client({ connection: clientConnection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
+    worker = await createAuditSpikeWorker({
+      connection, namespace: settings.namespace, taskQueue, temporalClient,
+      ...(dataConverter ? { dataConverter } : {}),
+      shutdownGraceTime: runtime.shutdownGraceMs,
+      ...(runtime.shutdownForceMs !== undefined ? { shutdownForceTime: runtime.shutdownForceMs } : {}),
+      ...(runtime.versioning ? { versioning: runtime.versioning } : {}),
+    });
+    const running = worker;
+    const onSignal = (signal: string) => {
+      const inFlight = running.getStatus().numInFlightActivities;
+      console.error(`audit-spike worker: ${signal}: stopped polling; draining ${inFlight} in-flight activit${inFlight === 1 ? 'y' : 'ies'} for up to ${runtime.shutdownGraceMs} ms`);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    console.error(
+      `audit-spike worker: polling task queue "${taskQueue}" in namespace "${settings.namespace}" at ${settings.connectionOptions.address}` +
+        (runtime.versioning ? `; Worker Deployment "${runtime.versioning.deploymentName}" build "${runtime.versioning.buildId}" (versioned)` : '') +
+        (telemetry.metricsAddress ? `; Prometheus metrics at http://${telemetry.metricsAddress}/metrics` : '') +
+        (health ? `; health at ${health.url}/livez and /readyz` : '') +
+        (dataConverter ? '; payloads encrypted (AES-256-GCM)' : ''),
+    );
+    try {
+      await worker.run();
+      console.error('audit-spike worker: drained and stopped');
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await clientConnection.close();
+      await connection.close();
+    }
   } finally {
-    await clientConnection.close();
-    await connection.close();
+    await health?.stop();
   }
 }
 
