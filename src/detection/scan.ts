@@ -90,6 +90,14 @@ export function zeroCounters(): ScanCounters {
  */
 export const PENDING_LIMITS = { perActor: 100, perScan: 20_000 } as const;
 
+/**
+ * Pages come in timestamp order, so a hit older than the newest event read by more than the horizon can no longer
+ * share a window with any event still to come: a scan drops such hits as it goes (and actors left with nothing),
+ * rather than at its end, so a long window costs what its busiest horizon holds, not what the whole window held.
+ * The margin tolerates events out of order by up to this much; `finish()` drops the same hits anyway.
+ */
+const EXPIRY_MARGIN_MS = 5 * 60_000;
+
 function fallbackEventId(ts: number, inner: Record<string, unknown>): string {
   const parts = [ts, scalarText(inner.action), scalarText(valueAt(inner, ['asset', 'type'])), scalarText(valueAt(inner, ['asset', 'id'])),
     scalarText(valueAt(inner, ['usr', 'id'])), scalarText(valueAt(inner, ['usr', 'email']))];
@@ -112,6 +120,9 @@ export class Scan {
   private readonly pending = new PendingEvidence(PENDING_LIMITS);
   /** Actors whose incident this scan opened: events read again in the overlap still belong to its evidence. */
   private readonly openedHere = new Set<string>();
+  /** The newest event time folded, and the time expired hits were last dropped up to (see EXPIRY_MARGIN_MS). */
+  private newestTs = -Infinity;
+  private sweptAt = -Infinity;
 
   private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
     this.state = isPackedState(progress.state) ? unpackState(progress.state) : upgradeState(progress.state);
@@ -172,7 +183,37 @@ export class Scan {
     }
     const matched = this.detector.rules.match(inner);
     if (matched === undefined) return;
+    if (ts > this.newestTs) {
+      this.newestTs = ts;
+      if (ts - this.sweptAt > this.detector.horizonMs) this.dropExpired(ts - this.detector.horizonMs - EXPIRY_MARGIN_MS);
+    }
     this.fold(event, inner, ts, matched);
+  }
+
+  /**
+   * Drops hits before `cutoff` and the actors left with neither hits nor an incident: what `finish()` would drop too
+   * (its cutoff, the window's end minus the horizon, is later). One pass over the actors, at most once per horizon of
+   * event time.
+   */
+  private dropExpired(cutoff: number): void {
+    if (this.sweptAt === -Infinity) {
+      this.sweptAt = cutoff + EXPIRY_MARGIN_MS;
+      return;
+    }
+    this.sweptAt = cutoff + EXPIRY_MARGIN_MS;
+    const actors = this.state.actors;
+    for (const id in actors) {
+      const actorState = actors[id];
+      const hits = actorState.hits;
+      let kept = false;
+      for (const ruleId in hits) {
+        const ruleHits = hits[ruleId];
+        if (ruleHits.length > 0 && ruleHits[0] < cutoff) dropBefore(ruleHits, cutoff);
+        if (ruleHits.length === 0) delete hits[ruleId];
+        else kept = true;
+      }
+      if (!kept && actorState.incident === undefined) delete actors[id];
+    }
   }
 
   private fold(event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
