@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { AuditSpikeArgs } from '../src/config/args-schema';
 import { loadConfig, parseConfigText } from '../src/config/load';
 import type { ResolvedConfig } from '../src/config/resolve';
@@ -17,12 +17,14 @@ import { TemporalDevServer, projectRoot } from './temporal-server';
 
 type Env = Record<string, string | undefined>;
 
-function log(line: string): void {
+function defaultLog(line: string): void {
   process.stderr.write(`[audit-spike dev] ${line}\n`);
 }
 
+type Log = (line: string) => void;
+
 /** Datadog: the real API when DD_API_KEY and DD_APP_KEY are set, else the simulator seeded with a sample day. */
-async function datadogSide(config: ResolvedConfig, env: Env, dataDir: string, stoppers: Array<() => Promise<void>>) {
+async function datadogSide(config: ResolvedConfig, env: Env, dataDir: string, stoppers: Array<() => Promise<void>>, log: Log) {
   const apiKeyEnv = config.args.datadog.apiKeyEnv;
   const appKeyEnv = config.args.datadog.appKeyEnv;
   if (env[apiKeyEnv] && env[appKeyEnv]) {
@@ -42,7 +44,7 @@ async function datadogSide(config: ResolvedConfig, env: Env, dataDir: string, st
 }
 
 /** PagerDuty: the real service when its secret is set, else the simulator (Events API over HTTPS with a local CA). */
-async function pagerdutySide(config: ResolvedConfig, env: Env, dataDir: string, stoppers: Array<() => Promise<void>>) {
+async function pagerdutySide(config: ResolvedConfig, env: Env, dataDir: string, stoppers: Array<() => Promise<void>>, log: Log) {
   const target = config.args.pagerduty;
   const secretEnv = target.mode === 'events' ? target.routingKeyEnv : target.tokenEnv;
   if (env[secretEnv]) {
@@ -62,31 +64,98 @@ async function pagerdutySide(config: ResolvedConfig, env: Env, dataDir: string, 
   return { pagerduty, env: { [secretEnv]: target.mode === 'events' ? sim.routingKeys[0] : sim.apiToken }, sim };
 }
 
+export interface DevStackOptions {
+  /** Command-line arguments (`--config FILE`). */
+  argv?: string[];
+  env?: Env;
+  /** Where the Temporal history, the sample day and the local CA live; default `.data/` in the project. */
+  dataDir?: string;
+  /** The Temporal dev server's port (default 7233) and whether it serves its web UI (default yes). */
+  temporalPort?: number;
+  headless?: boolean;
+  /** Tests pass a prebuilt workflow bundle; otherwise the worker bundles the workflows itself. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  log?: (line: string) => void;
+}
+
+export interface DevStack {
+  client: Client;
+  scheduleId: string;
+  datadog?: DatadogSimulator;
+  pagerduty?: PagerDutySimulator;
+  /** Whether this start reset the Schedule (a simulated Datadog starts with a fresh sample day each time). */
+  reset: boolean;
+  /** Resolves when the worker stops (Ctrl-C, or `stop()`). */
+  running: Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
- * `npm start`: Temporal dev server (SQLite, web UI), Datadog and PagerDuty simulators seeded with a sample day, the
- * worker and the Schedule, all in one process; Ctrl-C stops everything. Real services and servers take over when
- * their settings are in the environment.
+ * The demo starts afresh when Datadog is the simulator: its audit trail is a new sample day ending now, so a cursor and
+ * carried state from an earlier start describe events that no longer exist, and would make the sample's burst look like
+ * the continuation of the one already paged (to a PagerDuty simulator that has since forgotten it): nothing would page.
+ * So the Schedule is deleted (with any run it left running) and created again; earlier runs stay in the web UI.
  */
-export async function runDevStack(argv: string[], env: Env = process.env): Promise<void> {
+export async function resetDemoSchedule(client: Client, scheduleId: string): Promise<boolean> {
+  const handle = client.schedule.getHandle(scheduleId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return false;
+    throw error;
+  }
+  for (const action of description.info.runningActions) {
+    await client.workflow.getHandle(action.workflow.workflowId, action.workflow.firstExecutionRunId)
+      .terminate('audit-spike dev stack restarted: the simulated audit trail was replaced')
+      .catch(() => undefined);
+  }
+  await handle.delete();
+  return true;
+}
+
+/**
+ * Starts one run now under the Schedule's own overlap policy (SKIP for audit-spike): if a run is already going (a
+ * catch-up run after a restart, or a tick), the trigger is skipped instead of starting a second run on the same cursor.
+ * `ScheduleHandle.trigger()` without an argument would ALLOW_ALL.
+ */
+export async function triggerRespectingOverlap(client: Client, scheduleId: string): Promise<void> {
+  const handle = client.schedule.getHandle(scheduleId);
+  const { policies } = await handle.describe();
+  await handle.trigger(policies.overlap);
+}
+
+/**
+ * The local stack: Temporal dev server (SQLite, web UI), Datadog and PagerDuty simulators seeded with a sample day, the
+ * worker and the Schedule, all in one process. Real services and servers take over when their settings are in the
+ * environment.
+ */
+export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
+  const argv = options.argv ?? [];
+  const env = options.env ?? process.env;
+  const log = options.log ?? defaultLog;
   const configPath = argv.find((arg, i) => argv[i - 1] === '--config') ?? env.AUDIT_SPIKE_CONFIG;
   const config = loadConfig(configPath);
-  const dataDir = join(projectRoot(), '.data');
+  const dataDir = options.dataDir ?? join(projectRoot(), '.data');
   mkdirSync(dataDir, { recursive: true });
   const stoppers: Array<() => Promise<void>> = [];
   const stopAll = async () => {
-    for (const stop of stoppers.reverse()) await stop().catch((error) => log(`while stopping: ${String(error)}`));
+    for (const stop of stoppers.splice(0).reverse()) await stop().catch((error) => log(`while stopping: ${String(error)}`));
   };
 
   try {
     let server: TemporalDevServer | undefined;
     if (!env.TEMPORAL_ADDRESS && !env.TEMPORAL_PROFILE) {
-      server = await TemporalDevServer.start({ dbFile: join(dataDir, 'temporal.sqlite'), port: 7233, uiPort: Number(env.TEMPORAL_UI_PORT ?? 8233) });
+      server = await TemporalDevServer.start({
+        dbFile: join(dataDir, 'temporal.sqlite'), port: options.temporalPort ?? 7233,
+        ...(options.headless ? { headless: true } : { uiPort: Number(env.TEMPORAL_UI_PORT ?? 8233) }),
+      });
       stoppers.push(() => server!.stop());
-      log(`Temporal: dev server at ${server.address} (history in .data/temporal.sqlite)`);
+      log(`Temporal: dev server at ${server.address} (history in ${join(dataDir, 'temporal.sqlite')})`);
     }
     const settings = temporalSettings(server ? { ...env, TEMPORAL_ADDRESS: server.address } : env);
-    const dd = await datadogSide(config, env, dataDir, stoppers);
-    const pd = await pagerdutySide(config, env, dataDir, stoppers);
+    const dd = await datadogSide(config, env, dataDir, stoppers, log);
+    const pd = await pagerdutySide(config, env, dataDir, stoppers, log);
     // Contain on approval (#17): on by default against the simulators, so a newcomer can approve a plan; with real
     // services only when the config turns it on.
     const simulated = Boolean(dd.sim && pd.sim);
@@ -106,6 +175,7 @@ export async function runDevStack(argv: string[], env: Env = process.env): Promi
       taskQueue: resolved.schedule.taskQueue,
       env: workerEnv,
       temporalClient: client,
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     });
     if (devResponse?.enabled) {
       const secretEnv = devResponse.webhookSecretEnv;
@@ -127,15 +197,17 @@ export async function runDevStack(argv: string[], env: Env = process.env): Promi
       } else {
         log(`Contain on approval: webhook receiver at ${receiver.url}; subscribe it in PagerDuty (secret in ${secretEnv})`);
       }
-      log('  or from the CLI: npx audit-spike respond <dedup key> [--all | --approve STEP] [--undo]');
+      log('  or from the CLI: npx audit-spike respond <incident id or dedup key> [--all | --approve STEP] [--undo]');
     }
+    const scheduleId = resolved.schedule.scheduleId;
+    const reset = dd.sim ? await resetDemoSchedule(client, scheduleId) : false;
+    if (reset) log(`Schedule ${scheduleId}: started afresh, because the simulated audit trail is a new sample day (earlier runs stay in the web UI)`);
     const outcome = await applySchedule(client, resolved);
-    log(`Schedule ${resolved.schedule.scheduleId}: ${outcome}, every ${resolved.schedule.intervalMs / 60_000} min on task queue ${resolved.schedule.taskQueue}`);
-    await client.schedule.getHandle(resolved.schedule.scheduleId).trigger();
-    log('Triggered a first run now; the schedule takes it from here.');
-    if (server?.uiUrl) log(`Temporal web UI: ${server.uiUrl}/namespaces/${settings.namespace}/schedules/${resolved.schedule.scheduleId}`);
-    if (dd.sim) log(`Try the sample offline: npx audit-spike dry-run --events .data/sample-day.jsonl`);
-    log('Press Ctrl-C to stop.');
+    log(`Schedule ${scheduleId}: ${outcome}, every ${resolved.schedule.intervalMs / 60_000} min on task queue ${resolved.schedule.taskQueue}`);
+    await triggerRespectingOverlap(client, scheduleId);
+    log('Triggered a first run now (skipped if a run is already going); the schedule takes it from here.');
+    if (server?.uiUrl) log(`Temporal web UI: ${server.uiUrl}/namespaces/${settings.namespace}/schedules/${scheduleId}`);
+    if (dd.sim) log(`Try the sample offline: npx audit-spike dry-run --events ${join(dataDir, 'sample-day.jsonl')}`);
 
     let seen = 0;
     const watcher = pd.sim
@@ -143,16 +215,35 @@ export async function runDevStack(argv: string[], env: Env = process.env): Promi
           const incidents = pd.sim!.incidents;
           for (const incident of incidents.slice(seen)) {
             log(`PAGED (PagerDuty simulator): ${incident.title}`);
-            if (devResponse?.enabled) log(`  incident ${incident.id}, dedup key ${incident.dedupKey}: see its plan with npx audit-spike respond ${incident.dedupKey}`);
+            if (devResponse?.enabled) log(`  incident ${incident.id}, dedup key ${incident.dedupKey}: see its plan with npx audit-spike respond ${incident.id}`);
           }
           seen = incidents.length;
         }, 1000)
       : undefined;
-    await worker.run();
-    if (watcher) clearInterval(watcher);
-  } finally {
+    const running = worker.run().finally(async () => {
+      if (watcher) clearInterval(watcher);
+      await stopAll();
+    });
+    return {
+      client, scheduleId, reset, running,
+      ...(dd.sim ? { datadog: dd.sim } : {}),
+      ...(pd.sim ? { pagerduty: pd.sim } : {}),
+      async stop() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      },
+    };
+  } catch (error) {
     await stopAll();
+    throw error;
   }
+}
+
+/** `npm start`: the local stack until Ctrl-C (the worker stops on SIGINT/SIGTERM, then everything else). */
+export async function runDevStack(argv: string[], env: Env = process.env): Promise<void> {
+  const stack = await startDevStack({ argv, env });
+  defaultLog('Press Ctrl-C to stop.');
+  await stack.running;
 }
 
 if (require.main === module) {

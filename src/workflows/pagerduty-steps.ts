@@ -5,6 +5,7 @@ import type { PagerDutyTarget } from '../config/args-schema';
 import type { IncidentAction } from '../detection/scan';
 import { isPackedState, type StoredState } from '../detection/state';
 import type { Severity } from '../detection/types';
+import { plural } from '../detection/grammar';
 import type { IncidentRecord } from './run-result';
 
 /**
@@ -80,11 +81,17 @@ export function incidentRecord(action: IncidentAction, outcome: IncidentOutcome)
 export function outcomeReport(incidents: IncidentRecord[]): string[] {
   const paged = incidents.filter((i) => i.kind === 'trigger');
   const later = incidents.filter((i) => i.kind !== 'trigger');
-  const parts = [paged.length ? `paged ${paged.length}: ${paged.map((i) => `${i.actor} (${i.severity})`).join(', ')}` : 'quiet: no actor crossed a threshold'];
+  // An ongoing burst (an update, whether re-sent or not) is never "quiet": its actor is still over a threshold.
+  const continuing = incidents.filter((i) => i.kind === 'update');
+  const parts = [
+    ...(paged.length ? [`paged ${paged.length}: ${paged.map((i) => `${i.actor} (${i.severity})`).join(', ')}`] : []),
+    ...(continuing.length ? [`burst continues: ${continuing.map((i) => `${i.actor} (${i.severity}, ${plural(i.events, 'event')})`).join(', ')}`] : []),
+  ];
+  if (!parts.length) parts.push('quiet: no actor crossed a threshold');
   if (later.length) {
     const byResult = new Map<string, number>();
     for (const i of later) byResult.set(i.outcome?.result ?? 'sent', (byResult.get(i.outcome?.result ?? 'sent') ?? 0) + 1);
-    parts.push(`${later.length} incident update(s): ${[...byResult].map(([result, n]) => `${n} ${result}`).join(', ')}`);
+    parts.push(`${plural(later.length, 'incident update')}: ${[...byResult].map(([result, n]) => `${n} ${result}`).join(', ')}`);
   }
   for (const i of incidents) {
     if (i.outcome?.result === 'skipped' || i.outcome?.result === 'failed') parts.push(`${i.kind} ${i.actor} ${i.outcome.result}: ${i.outcome.detail}`);
