@@ -1,7 +1,8 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { ConfigError } from '../config/errors';
 import { loadFleet } from '../config/fleet';
-import { connectClient, describeSchedule, reconcileSchedules } from '../schedule';
+import { FLEET_APPLY_DEFAULTS } from '../config/fleet';
+import { connectClient, describeSchedule, formatRunOutcome, phaseOffsetMs, recentRunOutcomes, reconcileSchedules } from '../schedule';
 import { UsageError, parseFlags, type CliCommand } from './flags';
 
 const SCHEDULE_COMMANDS = ['apply', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
@@ -19,7 +20,8 @@ Temporal settings come from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_K
 
 Subcommands:
   apply       create or update every org's Schedule in place; delete Schedules of orgs no longer in the config
-  describe    state, next runs and recent runs
+              (each org starts at its own offset in the interval, derived from its name; resumable: run it again)
+  describe    state, next runs, and how each recent run ended (paged and at which severity, quiet, or failed)
   pause       pause (--note TEXT)
   unpause     unpause (--note TEXT)
   trigger     start one run now (overlap: skip)
@@ -33,6 +35,9 @@ Flags:
   --note TEXT          pause/unpause note (default: "paused with audit-spike schedule pause")
   --from T1, --to T2   backfill range
   --no-prune           apply: keep Schedules of orgs no longer in the config (default: off)
+  --rate N             apply: requests per second to Temporal (default ${FLEET_APPLY_DEFAULTS.ratePerSecond}, as Temporal Cloud allows)
+  --concurrency N      apply: Schedules worked on at once (default ${FLEET_APPLY_DEFAULTS.concurrency})
+  --runs N             describe: how many recent runs to show (default 5)
 
 Example:
   audit-spike schedule apply --config audit-spike.yaml
@@ -52,7 +57,19 @@ async function runScheduleCommand(args: string[]): Promise<number> {
     to: { type: 'string' },
     org: { type: 'string' },
     'no-prune': { type: 'boolean', default: false },
+    rate: { type: 'string' },
+    concurrency: { type: 'string' },
+    runs: { type: 'string' },
   });
+  const positive = (flag: string, value: string | undefined, fallback: number, integer: boolean): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag} must be a positive ${integer ? 'whole ' : ''}number (got ${value})`);
+    return n;
+  };
+  const rate = positive('rate', values.rate, FLEET_APPLY_DEFAULTS.ratePerSecond, false);
+  const concurrency = positive('concurrency', values.concurrency, FLEET_APPLY_DEFAULTS.concurrency, true);
+  const runs = positive('runs', values.runs, 5, true);
   const fleet = loadFleet(values.config);
   const orgs = fleet.map((config) => config.args.orgId);
   const chosen = values.org ? fleet.filter((config) => config.args.orgId === values.org) : fleet;
@@ -68,12 +85,23 @@ async function runScheduleCommand(args: string[]): Promise<number> {
     switch (sub) {
       case 'apply': {
         // With --org only that org's Schedule is applied and nothing is deleted; without, the namespace is reconciled.
-        const changes = await reconcileSchedules(client, chosen, { prune: !values.org && !values['no-prune'] });
-        for (const change of changes) {
-          const config = chosen.find((c) => c.schedule.scheduleId === change.scheduleId);
-          const every = config ? ` (every ${config.schedule.intervalMs / 1000}s on task queue ${config.schedule.taskQueue})` : '';
-          process.stdout.write(`schedule ${change.scheduleId} [org ${change.orgId}]: ${change.outcome}${change.outcome === 'deleted' ? ' (no longer in the config)' : every}\n`);
-        }
+        const started = Date.now();
+        const tally: Record<string, number> = {};
+        await reconcileSchedules(client, chosen, {
+          prune: !values.org && !values['no-prune'],
+          ratePerSecond: rate,
+          concurrency,
+          onChange(change) {
+            tally[change.outcome] = (tally[change.outcome] ?? 0) + 1;
+            const config = chosen.find((c) => c.schedule.scheduleId === change.scheduleId);
+            const every = config
+              ? ` (every ${config.schedule.intervalMs / 1000}s at +${phaseOffsetMs(config.args.orgId, config.schedule.intervalMs) / 1000}s on task queue ${config.schedule.taskQueue})`
+              : '';
+            process.stdout.write(`schedule ${change.scheduleId} [org ${change.orgId}]: ${change.outcome}${change.outcome === 'deleted' ? ' (no longer in the config)' : every}\n`);
+          },
+        });
+        const summary = Object.entries(tally).map(([outcome, n]) => `${n} ${outcome}`).join(', ') || 'nothing to do';
+        process.stdout.write(`applied ${chosen.length} org(s) in ${((Date.now() - started) / 1000).toFixed(1)}s: ${summary}\n`);
         break;
       }
       case 'describe': {
@@ -82,11 +110,16 @@ async function runScheduleCommand(args: string[]): Promise<number> {
           process.stderr.write(`schedule ${scheduleId} does not exist; create it with: audit-spike schedule apply\n`);
           return 1;
         }
-        const recent = description.info.recentActions.slice(-5).map((a) => `  ${a.scheduledAt.toISOString()}  ${a.action.workflow.workflowId}`);
+        const outcomes = await recentRunOutcomes(client, description, runs);
+        const interval = description.spec.intervals?.[0];
+        const timing = interval && typeof interval.every === 'number'
+          ? `every ${interval.every / 1000}s at +${(typeof interval.offset === 'number' ? interval.offset : 0) / 1000}s`
+          : 'not an interval schedule';
         process.stdout.write([
-          `schedule ${scheduleId}: ${description.state.paused ? 'PAUSED' : 'running'}${description.state.note ? ` (${description.state.note})` : ''}`,
+          `schedule ${scheduleId}: ${description.state.paused ? 'PAUSED' : 'running'}${description.state.note ? ` (${description.state.note})` : ''}, ${timing}`,
           `next runs: ${description.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()).join(', ')}`,
-          `recent runs:`, ...recent, '',
+          outcomes.length ? 'recent runs (scheduled time, outcome, run):' : 'recent runs: none yet',
+          ...outcomes.map(formatRunOutcome), '',
         ].join('\n'));
         break;
       }

@@ -61,3 +61,9 @@ export function parseFleetText(text: string, source: string): ResolvedConfig[] {
 export function loadFleet(path?: string): ResolvedConfig[] {
   return path ? parseFleetText(readConfigFile(path), path) : [parseConfigText('', 'built-in defaults')];
 }
+
+/**
+ * How `audit-spike schedule apply` paces a fleet: Schedules worked on at once, and requests per second to the Temporal
+ * service (Temporal Cloud allows 10 schedule requests per second per namespace; a self-hosted cluster may allow more).
+ */
+export const FLEET_APPLY_DEFAULTS = { concurrency: 8, ratePerSecond: 10 } as const;
