@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rm -f test-results/faults-summary.json
-npm run build --silent && npm run typecheck --silent && npm run lint:deps --silent && bash scripts/setup-temporal.sh --quiet >/dev/null && bash scripts/setup-browser.sh --quiet >/dev/null || exit 1
+npm run build --silent && npm run typecheck --silent && npm run lint:deps --silent && bash scripts/setup-temporal.sh --quiet >/dev/null && bash scripts/setup-browser.sh --quiet >/dev/null && bash scripts/setup-kustomize.sh --quiet >/dev/null || exit 1
 npx jest --runInBand "$@"
 status=$?
 if [ -f test-results/faults-summary.json ] || [ "${FAULTS_REQUIRED:-0}" = 1 ]; then
