@@ -12,8 +12,31 @@ import { DatadogSimulator } from '../../sim/datadog-sim';
 import { PagerDutySimulator } from '../../sim/pagerduty-sim';
 import { TemporalDevServer } from '../../sim/temporal-server';
 
+/** The Temporal server a stack runs on: a dev server it started, or an existing one (AUDIT_SPIKE_TEST_TEMPORAL_ADDRESS). */
+export interface TestTemporalServer {
+  readonly address: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A server the tests did not start (a production-shaped cluster: `npm run test:cluster`): never stopped or restarted by
+ * them, namespace `default`, the AuditSpike* search attributes registered by whoever started it.
+ */
+export const EXISTING_TEMPORAL_ADDRESS = process.env.AUDIT_SPIKE_TEST_TEMPORAL_ADDRESS || undefined;
+
+function existingServer(address: string): TestTemporalServer {
+  return {
+    address,
+    async restart() {
+      throw new Error(`the tests use an existing Temporal server (${address}, AUDIT_SPIKE_TEST_TEMPORAL_ADDRESS) and cannot restart it`);
+    },
+    async stop() {},
+  };
+}
+
 export interface Stack {
-  server: TemporalDevServer;
+  server: TestTemporalServer;
   datadog: DatadogSimulator;
   pagerduty: PagerDutySimulator;
   client: Client;
@@ -69,12 +92,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     runtimeInstalled = true;
   }
   const dir = mkdtempSync(join(tmpdir(), 'audit-spike-e2e-'));
-  const server = await TemporalDevServer.start({
-    dbFile: join(dir, 'temporal.sqlite'),
-    port: TEST_TEMPORAL_PORT,
-    ...(options.uiPort ? { uiPort: options.uiPort } : { headless: true }),
-    ...(options.searchAttributes === false ? { searchAttributes: false } : {}),
-  });
+  const server: TestTemporalServer = EXISTING_TEMPORAL_ADDRESS
+    ? existingServer(EXISTING_TEMPORAL_ADDRESS)
+    : await TemporalDevServer.start({
+      dbFile: join(dir, 'temporal.sqlite'),
+      port: TEST_TEMPORAL_PORT,
+      ...(options.uiPort ? { uiPort: options.uiPort } : { headless: true }),
+      ...(options.searchAttributes === false ? { searchAttributes: false } : {}),
+    });
+  if (EXISTING_TEMPORAL_ADDRESS && options.searchAttributes === false) {
+    throw new Error('a namespace without the AuditSpike* search attributes needs a dev server of its own (unset AUDIT_SPIKE_TEST_TEMPORAL_ADDRESS)');
+  }
   const datadog = await DatadogSimulator.start({ rateLimit: { limit: 100_000, periodSeconds: 60 } });
   const pagerduty = await PagerDutySimulator.start({ tlsDir: join(dir, 'tls') });
   const connection = await Connection.connect({ address: server.address });
