@@ -14,6 +14,20 @@ export const TierSchema = z.object({ count: z.number().int().min(1), severity: z
 
 const MatchClauseSchema = z.object({ all: z.array(z.object({ path: z.string().min(1), values: z.array(z.string()).min(1) }).strict()) }).strict();
 
+const DAY_MS = 86_400_000;
+const learningMs = z.number().int().min(0).max(90 * DAY_MS, 'must be at most 90 days');
+const forgetAfterMs = z.number().int().min(3_600_000, 'must be at least 1 hour').max(365 * DAY_MS, 'must be at most 365 days');
+
+/** A rule's detection method (catalog v3) and its options, resolved. */
+export const RuleMethodSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('threshold') }).strict(),
+  z.object({ kind: z.literal('new_value'), field: z.string().regex(/^[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*$/, 'must be an attribute path'), learningMs, forgetAfterMs }).strict(),
+  z.object({
+    kind: z.literal('impossible_travel'), minKm: z.number().positive().max(20_040), minKmh: z.number().positive().max(1_000_000), learningMs, forgetAfterMs,
+  }).strict(),
+  z.object({ kind: z.literal('multi_rule'), withinMs: z.number().int().min(60_000).max(DAY_MS), minRules: z.number().int().min(2).max(20) }).strict(),
+], { error: 'method.kind must be one of threshold, new_value, impossible_travel, multi_rule' });
+
 export const RuleSpecSchema = z
   .object({
     id: ruleId,
@@ -24,6 +38,8 @@ export const RuleSpecSchema = z
     windowMs: positiveMs,
     tiers: z.array(TierSchema).min(1),
     runbook: z.object({ text: z.string().min(1).optional(), url: z.string().url().optional() }).strict().optional(),
+    // Optional: schedules created before catalog v3 pass rules without it (threshold).
+    method: RuleMethodSchema.optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
@@ -35,7 +51,11 @@ export const RuleSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['tiers', i, 'severity'], message: `a higher tier cannot have a lower severity (${rule.tiers[i - 1].severity} then ${rule.tiers[i].severity})` });
       }
     }
-    if (!rule.combines && rule.anyOf.length === 0) {
+    const derived = rule.method !== undefined && rule.method.kind !== 'threshold';
+    if (derived && rule.combines) {
+      ctx.addIssue({ code: 'custom', path: ['combines'], message: `method ${rule.method!.kind} takes no combine` });
+    }
+    if (!derived && !rule.combines && rule.anyOf.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['anyOf'], message: 'a rule needs a match (or `combine` for a combined rule)' });
     }
   });

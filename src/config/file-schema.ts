@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../detection/duration';
 import { DEFAULT_MAX_RESULT_BYTES } from '../detection/state-budget';
-import { SEVERITIES } from '../detection/types';
+import { METHOD_KINDS, SEVERITIES, type MethodKind } from '../detection/types';
 import { RuleTestSchema } from './rule-tests-schema';
 import { strictObject } from './strict-object';
 
@@ -29,6 +29,18 @@ export const RunbookFileSchema = strictObject({
   url: z.string().url('must be a URL such as https://wiki.example.com/runbooks/role-grant').optional(),
 }).refine((runbook) => runbook.text !== undefined || runbook.url !== undefined, { message: 'needs text, url or both' });
 
+/** Which options each detection method takes (catalog v3); the others are refused with what is allowed. */
+export const METHOD_OPTIONS: Record<MethodKind, readonly string[]> = {
+  threshold: [],
+  new_value: ['field', 'learning', 'forgetAfter'],
+  impossible_travel: ['minKm', 'minKmh', 'learning', 'forgetAfter'],
+  multi_rule: ['within', 'minRules'],
+};
+const ALL_METHOD_OPTIONS = ['field', 'learning', 'forgetAfter', 'minKm', 'minKmh', 'within', 'minRules'] as const;
+
+const DAY_MS = 86_400_000;
+const attributePathText = z.string().regex(/^[A-Za-z0-9_@-]+(\.[A-Za-z0-9_@-]+)*$/, 'must be an attribute path such as network.client.geoip.country.iso_code, network.client.geoip.as.number or http.useragent');
+
 export const FileRuleSchema = strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, _ . or -').max(64, 'must be at most 64 characters'),
   description: z.string().optional(),
@@ -39,10 +51,48 @@ export const FileRuleSchema = strictObject({
   window: duration.optional(),
   tiers: z.array(TierFileSchema).min(1).optional(),
   runbook: RunbookFileSchema.optional(),
+  /** How the rule decides (catalog v3): threshold (default), new_value, impossible_travel or multi_rule. */
+  method: z.enum(METHOD_KINDS, { error: `must be one of ${METHOD_KINDS.join(', ')}` }).optional(),
+  /** new_value: the attribute whose values are learned per person. */
+  field: attributePathText.optional(),
+  /** new_value, impossible_travel: the warm-up (a person's rules fire once their first learning-set event is this old). */
+  learning: duration.refine((ms) => ms <= 90 * DAY_MS, { message: 'must be at most 90d (the longest Audit Trail retention)' }).optional(),
+  /** new_value, impossible_travel: a value not seen for this long leaves the baseline. */
+  forgetAfter: duration.refine((ms) => ms >= 3_600_000 && ms <= 365 * DAY_MS, { message: 'must be between 1h and 365d' }).optional(),
+  /** impossible_travel: the least great-circle distance, in km, between two located events. */
+  minKm: z.number({ error: 'must be a number of kilometres such as 500' }).positive('must be more than 0 km').max(20_040, 'must be at most 20040 km (half the Earth\'s circumference)').optional(),
+  /** impossible_travel: the least speed, in km/h. */
+  minKmh: z.number({ error: 'must be a speed in km/h such as 1000' }).positive('must be more than 0 km/h').max(1_000_000, 'must be at most 1000000 km/h').optional(),
+  /** multi_rule: the span over which the actor's distinct crossed rules are counted. */
+  within: duration.refine((ms) => ms >= 60_000 && ms <= DAY_MS, { message: 'must be between 1m and 24h' }).optional(),
+  /** multi_rule: how many distinct rules crossed within the span (the one being crossed included) fire the rule. */
+  minRules: z.number({ error: 'must be a whole number of rules such as 3' }).int('must be a whole number of rules such as 3').min(2, 'must be at least 2 (the rule being crossed and one other)').max(20, 'must be at most 20').optional(),
   /** Example events with the expected outcome, run by `audit-spike rules test`. */
   tests: z.array(RuleTestSchema).optional(),
 }).refine((rule) => [rule.match, rule.matchAny, rule.combine].filter(Boolean).length <= 1, {
   message: 'use only one of match, matchAny or combine',
+}).superRefine((rule, ctx) => {
+  // Options of another method are refused where they are written; a default rule's own method is checked on resolve.
+  if (rule.method === undefined) return;
+  const allowed = METHOD_OPTIONS[rule.method];
+  for (const option of ALL_METHOD_OPTIONS) {
+    if (rule[option] === undefined || allowed.includes(option)) continue;
+    const owners = (Object.keys(METHOD_OPTIONS) as MethodKind[]).filter((kind) => METHOD_OPTIONS[kind].includes(option));
+    ctx.addIssue({
+      code: 'custom', path: [option],
+      message: `${option} applies only to method ${owners.join(' or ')}; method ${rule.method} takes ${allowed.length ? allowed.join(', ') : 'no options'}`,
+    });
+  }
+  if (rule.method === 'multi_rule' || rule.method === 'impossible_travel') {
+    for (const key of ['match', 'matchAny', 'combine'] as const) {
+      if (rule[key] !== undefined && (rule.method === 'multi_rule' || key === 'combine')) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `method ${rule.method} takes no ${key}: it fires on ${rule.method === 'multi_rule' ? "the actor's crossings of other rules" : "a person's located events"}` });
+      }
+    }
+  }
+  if (rule.method === 'new_value' && rule.combine !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['combine'], message: 'method new_value takes no combine: it fires on sensitive events (narrow them with match)' });
+  }
 });
 
 /** An actor field applies when the event matches `when` (one map, or a list of maps of which any may match). */

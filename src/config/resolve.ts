@@ -1,9 +1,10 @@
 import { DEFAULT_TEMPLATES } from '../detection/summary';
-import type { ActorField, MatchClause, RuleSpec } from '../detection/types';
+import type { ActorField, MatchClause, MethodKind, RuleMethod, RuleSpec } from '../detection/types';
 import { AuditSpikeArgsSchema, type AuditSpikeArgs } from './args-schema';
 import { DEFAULT_RULES, defaultRuleTests } from './default-rules';
 import { ConfigError } from './errors';
-import type { ActorFieldFile, FileConfig, FileRule } from './file-schema';
+import { defaultMethod } from './resolve-methods';
+import { METHOD_OPTIONS, type ActorFieldFile, type FileConfig, type FileRule } from './file-schema';
 import { formatPath, formatProblem, problemsFromZod, type Locate, type PathKey, type Problem } from './issues';
 import type { RuleTest } from './rule-tests-schema';
 
@@ -41,6 +42,36 @@ function clauseOf(map: Record<string, string | string[]>): MatchClause {
   return { all: Object.entries(map).map(([path, value]) => ({ path, values: Array.isArray(value) ? value : [value] })) };
 }
 
+const TEN_MINUTES_MS = 10 * 60_000;
+
+const METHOD_OPTION_KEYS = { field: 'field', learning: 'learningMs', forgetAfter: 'forgetAfterMs', minKm: 'minKm', minKmh: 'minKmh', within: 'withinMs', minRules: 'minRules' } as const;
+
+/**
+ * The rule's method after the file's entry: its `method` (else the method it had, else threshold) with the entry's
+ * options over the method's own (or the defaults when the method changes). Options of another method are problems.
+ */
+function resolveMethod(entry: FileRule, current: RuleMethod | undefined, path: PathKey[], where: string, problems: Problem[]): RuleMethod | undefined {
+  const kind: MethodKind = entry.method ?? current?.kind ?? 'threshold';
+  const base: RuleMethod = current && current.kind === kind ? { ...current } : defaultMethod(kind);
+  const allowed = METHOD_OPTIONS[kind];
+  let changed = entry.method !== undefined;
+  for (const [option, key] of Object.entries(METHOD_OPTION_KEYS) as Array<[keyof typeof METHOD_OPTION_KEYS, string]>) {
+    const value = entry[option];
+    if (value === undefined) continue;
+    if (!allowed.includes(option)) {
+      // With an explicit method the schema has said so already.
+      if (entry.method === undefined) {
+        problems.push({ path: [...path, option], shownAs: `${where}.${option}`, message: `${option} applies only to method ${(Object.keys(METHOD_OPTIONS) as MethodKind[]).filter((k) => METHOD_OPTIONS[k].includes(option)).join(' or ')}; this rule's method is ${kind}${allowed.length ? `, which takes ${allowed.join(', ')}` : ' (set method: to use it)'}` });
+      }
+      continue;
+    }
+    (base as unknown as Record<string, unknown>)[key] = value;
+    changed = true;
+  }
+  if (!changed) return current;
+  return kind === 'threshold' && current === undefined ? undefined : base;
+}
+
 /** Where a resolved rule came from: a default (no file path) or `detection.rules[i]`. */
 interface RuleOrigin {
   path?: PathKey[];
@@ -54,12 +85,15 @@ function resolveRules(config: FileConfig, problems: Problem[]): { rules: RuleSpe
   const tests: RuleTests[] = [];
   // A default's own tests test its definition: they are dropped when the file redefines what the rule matches or counts.
   const redefined = new Set(config.detection.rules
-    .filter((entry) => entry.match || entry.matchAny || entry.combine || entry.window !== undefined || entry.tiers)
+    .filter((entry) => entry.match || entry.matchAny || entry.combine || entry.window !== undefined || entry.tiers || entry.method ||
+      entry.field || entry.learning !== undefined || entry.forgetAfter !== undefined || entry.minKm !== undefined || entry.minKmh !== undefined ||
+      entry.within !== undefined || entry.minRules !== undefined)
     .map((entry) => entry.id));
   for (const rule of rules) {
     if (!redefined.has(rule.id)) tests.push({ ruleId: rule.id, where: 'default rule', tests: defaultRuleTests(rule.id) });
   }
-  config.detection.rules.forEach((entry: FileRule, index) => {
+  config.detection.rules.forEach((fileEntry: FileRule, index) => {
+    let entry = fileEntry;
     const path = ['detection', 'rules', index];
     const where = `${formatPath(path)} (id "${entry.id}")`;
     if (entry.tests?.length) tests.push({ ruleId: entry.id, where: formatPath(path), tests: entry.tests });
@@ -84,10 +118,19 @@ function resolveRules(config: FileConfig, problems: Problem[]): { rules: RuleSpe
       if (entry.window !== undefined) existing.windowMs = entry.window;
       if (entry.tiers) existing.tiers = entry.tiers;
       if (entry.runbook) existing.runbook = entry.runbook;
+      const method = resolveMethod(entry, existing.method, path, where, problems);
+      if (method) existing.method = method;
+      else delete existing.method;
       origins[existingIndex] = { path, label: where };
       return;
     }
-    const missing = [!anyOf && !entry.combine ? 'match (or matchAny, or combine)' : '', entry.window === undefined ? 'window' : '', entry.tiers ? '' : 'tiers']
+    const method = resolveMethod(entry, undefined, path, where, problems);
+    const derived = method !== undefined && method.kind !== 'threshold';
+    if (derived) {
+      // A derived rule fires from its method: one firing pages, within the default 10-minute window, unless told otherwise.
+      entry = { ...entry, window: entry.window ?? TEN_MINUTES_MS, tiers: entry.tiers ?? [{ count: 1, severity: method.kind === 'multi_rule' ? 'critical' : 'warning' }] };
+    }
+    const missing = [!anyOf && !entry.combine && !derived ? 'match (or matchAny, or combine)' : '', entry.window === undefined ? 'window' : '', entry.tiers ? '' : 'tiers']
       .filter(Boolean);
     if (missing.length) {
       const known = rules.map((rule) => rule.id).join(', ');
@@ -103,6 +146,7 @@ function resolveRules(config: FileConfig, problems: Problem[]): { rules: RuleSpe
       windowMs: entry.window!,
       tiers: entry.tiers!,
       ...(entry.runbook ? { runbook: entry.runbook } : {}),
+      ...(method ? { method } : {}),
     });
     origins.push({ path, label: where });
   });

@@ -1,4 +1,5 @@
 import { ActorResolver } from './actor';
+import { MethodSet } from './methods';
 import { CompiledRules } from './rules';
 import type { DetectionSettings } from './types';
 
@@ -6,15 +7,20 @@ import type { DetectionSettings } from './types';
 export class Detector {
   readonly rules: CompiledRules;
   readonly actors: ActorResolver;
+  /** The derived rules (catalog v3): new value, impossible travel, correlation. */
+  readonly methods: MethodSet;
   /** A burst ends after this long with no matching event by its actor. */
   readonly quietMs: number;
-  /** How far back matched events are kept: the longest rule window or the re-read overlap for late events. */
+  /** How far back matched events are kept: the longest rule window, the re-read overlap for late events, or the correlation span. */
   readonly horizonMs: number;
 
   constructor(readonly settings: DetectionSettings, readonly latenessMs: number) {
     this.rules = new CompiledRules(settings.rules, settings.readOnlyActions);
     this.actors = new ActorResolver(settings.actorFields, settings.actorNameFields);
+    this.methods = new MethodSet(this.rules.rules);
     this.quietMs = this.rules.maxWindowMs;
-    this.horizonMs = Math.max(this.quietMs, latenessMs);
+    // Correlation looks back over the actor's crossings of the past `within` (60 minutes by default): hits are kept that
+    // long. Without a correlation rule the horizon is what it was.
+    this.horizonMs = Math.max(this.quietMs, latenessMs, this.methods.correlationMs);
   }
 }

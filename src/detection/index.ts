@@ -16,3 +16,4 @@ export * from './evidence';
 export * from './evidence-text';
 export * from './grammar';
 export * from './links';
+export * from './methods';

@@ -1,3 +1,5 @@
+import { isDerivedRule } from './methods/derived';
+import { COUNTRY_FIELD, LEARNING_ACTIONS } from './methods/person';
 import type { MatchClause, MatchCondition, RuleSpec } from './types';
 
 /**
@@ -60,12 +62,40 @@ function clauseQuery(clause: MatchClause): string {
  * filters server-side; the core classifies again locally, case-insensitively. `extra` (the user's own filter) is ANDed.
  */
 export function auditQueryFor(rules: RuleSpec[], readOnlyActions: string[], extra: string): string {
-  const clauses = rules.filter((rule) => rule.enabled && !rule.combines).flatMap((rule) => rule.anyOf).map(clauseQuery);
+  const clauses = rules.filter((rule) => rule.enabled && !rule.combines && !isDerivedRule(rule)).flatMap((rule) => rule.anyOf).map(clauseQuery);
   const distinct = [...new Set(clauses)];
   let query = distinct.length === 0 || distinct.includes('*') ? '*' : distinct.join(' OR ');
   if (distinct.length > 1 && query !== '*') query = `(${query})`;
   const parts = [query];
   if (readOnlyActions.length) parts.push(`-${termFor('action', serverSpellings({ path: 'action', values: readOnlyActions })!)}`);
-  if (extra.trim()) parts.push(`(${extra.trim()})`);
-  return parts.filter((part) => part !== '*').join(' ') || '*';
+  // Catalog v3: the learning set (a person's events with a learned field, such as the geoip country, and an action of
+  // login, created, modified or deleted) teaches the baselines, so the scan reads it too.
+  const learning = learningSetQuery(rules);
+  if (learning === undefined) {
+    if (extra.trim()) parts.push(`(${extra.trim()})`);
+    return parts.filter((part) => part !== '*').join(' ') || '*';
+  }
+  let sensitive = parts.filter((part) => part !== '*').join(' ') || '*';
+  if (sensitive !== '*') sensitive = `(${sensitive}) OR ${learning}`;
+  if (extra.trim()) return sensitive === '*' ? `(${extra.trim()})` : `(${sensitive}) (${extra.trim()})`;
+  return sensitive;
+}
+
+/** The fields learned by the enabled new-value and impossible-travel rules (impossible travel learns the country). */
+export function learnedFields(rules: RuleSpec[]): string[] {
+  const fields = new Set<string>();
+  for (const rule of rules) {
+    if (!rule.enabled || rule.method === undefined) continue;
+    if (rule.method.kind === 'new_value') fields.add(rule.method.field);
+    if (rule.method.kind === 'impossible_travel') fields.add(COUNTRY_FIELD);
+  }
+  return [...fields];
+}
+
+/** `(@action:(login OR created OR modified OR deleted) @<field>:*)`, or undefined when no rule learns. */
+export function learningSetQuery(rules: RuleSpec[]): string | undefined {
+  const fields = learnedFields(rules);
+  if (fields.length === 0) return undefined;
+  const present = fields.map((field) => `@${field}:*`);
+  return `(${termFor('action', [...LEARNING_ACTIONS])} ${present.length === 1 ? present[0] : `(${present.join(' OR ')})`})`;
 }

@@ -1,4 +1,5 @@
 import { globMatcher } from './glob';
+import { isDerivedRule } from './methods/derived';
 import { pathGetter, scalarText, type Getter } from './event-fields';
 import type { MatchClause, RuleSpec } from './types';
 
@@ -98,7 +99,8 @@ export function compileMatch(clauses: MatchClause[]): (inner: Record<string, unk
 }
 
 /**
- * The enabled rules, compiled. Base rules come first (indexes 0..baseCount-1), combined rules after.
+ * The enabled rules, compiled. Base rules come first (indexes 0..baseCount-1), combined rules after, then derived rules
+ * (methods other than threshold, which `match` never returns).
  * `match` returns the indexes of every rule an event counts toward, in ascending order, or undefined for none.
  *
  * Most events match nothing, so matching is built for the miss: every clause is filed under one of its exact-valued
@@ -108,6 +110,8 @@ export function compileMatch(clauses: MatchClause[]): (inner: Record<string, unk
 export class CompiledRules {
   readonly rules: RuleSpec[];
   readonly baseCount: number;
+  /** Base and combined rules (indexes 0..matchableCount-1); derived rules come after. */
+  readonly matchableCount: number;
   readonly ruleIds: ReadonlySet<string>;
   private readonly feeds: number[][];
   private readonly readOnly: Set<string>;
@@ -126,10 +130,14 @@ export class CompiledRules {
 
   constructor(allRules: RuleSpec[], readOnlyActions: string[]) {
     const enabled = allRules.filter((rule) => rule.enabled);
-    const base = enabled.filter((rule) => !rule.combines);
-    const combined = enabled.filter((rule) => rule.combines);
-    this.rules = [...base, ...combined];
+    // Derived rules (catalog v3: new value, impossible travel, correlation) match nothing themselves: they come last,
+    // and fire through the detector's methods (src/detection/methods/).
+    const derived = enabled.filter(isDerivedRule);
+    const base = enabled.filter((rule) => !rule.combines && !isDerivedRule(rule));
+    const combined = enabled.filter((rule) => rule.combines && !isDerivedRule(rule));
+    this.rules = [...base, ...combined, ...derived];
     this.baseCount = base.length;
+    this.matchableCount = base.length + combined.length;
     this.ruleIds = new Set(this.rules.map((rule) => rule.id));
     this.feeds = base.map((rule) =>
       combined
@@ -236,7 +244,7 @@ export class CompiledRules {
     if (this.unindexed.length > 0) matched = this.consider(this.unindexed, inner, matched);
     if (matched === undefined) return undefined;
     if (matched.length > 1) matched.sort((a, b) => a - b);
-    if (this.rules.length === this.baseCount) return matched;
+    if (this.matchableCount === this.baseCount) return matched;
     const combinedHit = new Set<number>();
     for (const index of matched) for (const target of this.feeds[index]) combinedHit.add(target);
     for (const target of [...combinedHit].sort((a, b) => a - b)) matched.push(target);

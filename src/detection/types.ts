@@ -38,7 +38,37 @@ export interface RuleSpec {
   tiers: Tier[];
   /** What the on-call should check, how to contain and restore; shown in the page for the rules crossed. */
   runbook?: Runbook;
+  /**
+   * How the rule decides (catalog v3, src/detection/methods/): absent or `threshold` is the sliding-window count above;
+   * `new_value`, `impossible_travel` and `multi_rule` fire from a person's baseline or the actor's other rules, and
+   * each firing counts as one matched event of the rule (so `tiers` of `[{count: 1, severity}]` page at once).
+   */
+  method?: RuleMethod;
 }
+
+export const METHOD_KINDS = ['threshold', 'new_value', 'impossible_travel', 'multi_rule'] as const;
+export type MethodKind = (typeof METHOD_KINDS)[number];
+
+/** A method's options, resolved (durations in ms). */
+export type RuleMethod =
+  | { kind: 'threshold' }
+  | {
+      kind: 'new_value';
+      /** The attribute path (under attributes.attributes) whose values are learned per person. */
+      field: string;
+      /** Warm-up: the rule fires only once the person's first learning-set event is at least this old. */
+      learningMs: number;
+      /** A value not seen for this long leaves the baseline. */
+      forgetAfterMs: number;
+    }
+  | { kind: 'impossible_travel'; minKm: number; minKmh: number; learningMs: number; forgetAfterMs: number }
+  | {
+      kind: 'multi_rule';
+      /** The span in which the actor's distinct crossed rules are counted. */
+      withinMs: number;
+      /** Distinct rules crossed within the span, the one being crossed included, for the rule to fire. */
+      minRules: number;
+    };
 
 export interface Runbook {
   text?: string;

@@ -96,7 +96,7 @@ test.each([
   ['datadog:\n  baseUrl: not a url\n', 'datadog.baseUrl (line 2): must be a URL'],
   ['detection:\n  rules: {}\n', 'detection.rules (line 2): must be a list (got a map)'],
   ['detection:\n  rules:\n    - id: Bad Id\n', 'detection.rules[0].id (line 3): must be lower-case letters, digits, _ . or - (got "Bad Id")'],
-  ['detection:\n  rules:\n    - id: x\n      matchh: {}\n', 'detection.rules[0].matchh (line 4): unknown key "matchh" (did you mean "match"?); allowed here: id, description, enabled, match, matchAny, combine, window, tiers, runbook, tests'],
+  ['detection:\n  rules:\n    - id: x\n      matchh: {}\n', 'detection.rules[0].matchh (line 4): unknown key "matchh" (did you mean "match"?); allowed here: id, description, enabled, match, matchAny, combine, window, tiers, runbook, method, field, learning, forgetAfter, minKm, minKmh, within, minRules, tests'],
   ['detection:\n  rules:\n    - id: custom\n      window: 5m\n', 'detection.rules[0] (id "custom") (line 3): a new rule needs match (or matchAny, or combine), tiers'],
   ['detection:\n  rules:\n    - id: x\n      match: { action: a }\n      combine: ["*"]\n', 'detection.rules[0] (line 3): use only one of match, matchAny or combine'],
   ['detection:\n  rules:\n    - id: x\n      match: {}\n      window: 5m\n      tiers: [{ count: 1, severity: error }]\n', 'detection.rules[0].match (line 4): needs at least one attribute'],
@@ -144,7 +144,7 @@ test('the error message names the file', () => {
   const file = join(dir, 'prod.yaml');
   writeFileSync(file, 'org: prod\ndetection:\n  rules:\n    - id: role_grant\n      window: 1 hour\n');
   expect(() => loadConfig(file)).toThrow(`Invalid configuration in ${file}:\n  - detection.rules[0].window (line 5): must be a duration`);
-  expect(() => loadConfig(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml:\n {2}- cannot read the file: ENOENT/);
+  expect(() => loadConfig(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml:\n {2}- cannot read the file: no such file/);
 });
 
 test('rule tests are collected with the rule they belong to, and kept out of the schedule arguments', () => {
