@@ -1,5 +1,5 @@
 import { loadFleet } from '../config/fleet';
-import { formatRuleTestResults, runRuleTests } from '../replay/rules-test';
+import { formatRuleTestResults, runRuleTests, untestedRules } from '../replay/rules-test';
 import { UsageError, configForOrg, parseFlags, type CliCommand } from './flags';
 
 const RULES_USAGE = 'usage: audit-spike rules test [--config FILE] [--org NAME] [--rule ID] [--json]';
@@ -7,15 +7,18 @@ const RULES_USAGE = 'usage: audit-spike rules test [--config FILE] [--org NAME] 
 const HELP = `Usage: audit-spike rules test [--config FILE] [--org NAME] [--rule ID] [--json]
 
 Runs the example events written beside the rules (tests: under a rule) through the real detection core and says,
-for each, whether it paged as expected. Every org's catalog is tested unless --org picks one.
+for each, whether it paged as expected. Every org's catalog is tested unless --org picks one. A default rule whose
+tiers or window the config overrides keeps its tests, their expectations re-derived for the new tiers; an enabled
+rule that no test covers is listed as UNTESTED with the reason (it fails nothing).
 
 Flags:
   --config FILE    YAML or JSON config (default: the built-in defaults and their tests)
   --org NAME       test only this org's catalog
   --rule ID        test only this rule
-  --json           one JSON object on stdout: {passed, failed, results} (default: off)
+  --json           one JSON object on stdout: {passed, failed, results, untested} (default: off)
 
-Exit status: 0 when every test passed, 1 when one failed, 2 on bad arguments or configuration.
+Exit status: 0 when every test passed, 1 when one failed or --rule names a rule that has no tests,
+2 on bad arguments or configuration (--rule naming no rule of the catalog).
 
 Example:
   audit-spike rules test --config audit-spike.yaml --rule role_grant`;
@@ -29,20 +32,27 @@ async function runRulesCommand(argv: string[]): Promise<number> {
   // Every org's catalog is tested (orgs may override rules), unless --org picks one.
   const configs = values.org !== undefined ? [configForOrg(values.config, values.org)] : loadFleet(values.config);
   const source = values.config ?? 'the built-in defaults';
-  const withTests = [...new Set(configs.flatMap((config) => config.ruleTests.map((entry) => entry.ruleId)))];
-  if (values.rule !== undefined && !withTests.includes(values.rule)) {
-    throw new UsageError(`--rule: no tests for a rule "${values.rule}" in ${source}; rules with tests: ${withTests.length ? withTests.join(', ') : 'none'}`);
+  const known = [...new Set(configs.flatMap((config) => config.args.detection.rules.map((rule) => rule.id)))];
+  if (values.rule !== undefined && !known.includes(values.rule)) {
+    throw new UsageError(`--rule: no rule "${values.rule}" in ${source}; its rules: ${known.join(', ')}`);
   }
   const results = configs.flatMap((config) => runRuleTests(config, values.rule));
+  const untested = configs.flatMap(untestedRules).filter((entry) => values.rule === undefined || entry.ruleId === values.rule);
   const failed = results.some((result) => result.outcome === 'fail');
+  // Asked for one rule and nothing tested it: say so (and why), never an empty success.
+  const nothingForRule = values.rule !== undefined && results.length === 0;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ passed: results.filter((r) => r.outcome === 'pass').length, failed: results.filter((r) => r.outcome === 'fail').length, results })}\n`);
+    process.stdout.write(`${JSON.stringify({ passed: results.filter((r) => r.outcome === 'pass').length, failed: results.filter((r) => r.outcome === 'fail').length, results, untested })}\n`);
+  } else if (nothingForRule) {
+    const why = untested.length ? untested.map((entry) => entry.reason).filter((reason, i, all) => all.indexOf(reason) === i).join('; ') : 'the rule is disabled';
+    process.stdout.write(`Rule "${values.rule}" exists in ${source} but has no tests: ${why}.\n`);
   } else if (results.length === 0) {
     process.stdout.write(`No rule tests in ${source}: add a tests: list under a rule (see "Rule tests" in the README).\n`);
+    if (untested.length) process.stdout.write(`${formatRuleTestResults([], untested).split('\n').slice(0, -1).join('\n')}\n`);
   } else {
-    process.stdout.write(`${formatRuleTestResults(results)}\n`);
+    process.stdout.write(`${formatRuleTestResults(results, untested)}\n`);
   }
-  return failed ? 1 : 0;
+  return failed || nothingForRule ? 1 : 0;
 }
 
 export const rulesCommand: CliCommand = {

@@ -142,7 +142,7 @@ describe('audit-spike rules test (the built command)', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('detection.rules[0].tests[0].events[0].attributes (line 8): is required');
     expect(bad.stderr).toContain('detection.rules[0].tests[0].expect.pages (line 8): must be true or false (got "maybe")');
-    expect(cli(['rules', 'test', '--config', join(root, 'examples', 'audit-spike.yaml'), '--rule', 'nope'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--rule: no tests for a rule "nope"') });
+    expect(cli(['rules', 'test', '--config', join(root, 'examples', 'audit-spike.yaml'), '--rule', 'nope'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--rule: no rule "nope"') });
   });
 
   test('a config watching several orgs runs each org\'s catalog; --org picks one; config check lists every org', () => {
