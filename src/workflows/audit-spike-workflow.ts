@@ -1,9 +1,9 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, log, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, patched, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditSpikeActivities } from '../activities';
 import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
 import { lateAfterMs, planRun } from '../detection/plan';
-import { zeroCounters, type ScanCounters, type SuppressedBurst } from '../detection/scan';
+import { zeroCounters, type ScanCounters, type ScanWindow, type SuppressedBurst } from '../detection/scan';
 import { emptyState, type StoredState } from '../detection/state';
 import { formatDuration } from '../detection/duration';
 import { incidentRecord, notifiedSeverityOf, outcomeReport, tellPagerDuty } from './pagerduty-steps';
@@ -25,6 +25,40 @@ function scanActivity(heartbeatTimeoutMs = 60_000, summary?: string) {
     scheduleToCloseTimeout: '1 hour',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
   }).scanAuditEvents;
+}
+
+/**
+ * A window whose scan keeps dying with its worker (killed, out of memory) is read in halves rather than by the same
+ * doomed attempt forever: an attempt that dies times out on its heartbeat, and after this many the window splits.
+ */
+const ATTEMPTS_BEFORE_SPLIT = 3;
+/** Windows shorter than twice this are not split further: they are retried as any scan is. */
+const MIN_SPLIT_MS = 60_000;
+const SPLIT_DYING_WINDOWS = 'scan-splits-a-window-whose-attempts-die';
+
+function splittableScanActivity(heartbeatTimeoutMs = 60_000, summary?: string) {
+  return proxyActivities<AuditSpikeActivities>({
+    ...(summary ? { summary } : {}),
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    scheduleToCloseTimeout: '1 hour',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: ATTEMPTS_BEFORE_SPLIT },
+  }).scanAuditEvents;
+}
+
+/** The attempts ended because no worker finished them (the last timed out): not Datadog, not the config. */
+function diedWithWorker(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof TimeoutFailure;
+}
+
+function isFinal(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
+}
+
+/** Two halves of a window, on whole seconds; the second re-reads nothing (the first half's hits are in the state). */
+function halves(window: ScanWindow): [ScanWindow, ScanWindow] {
+  const mid = window.from + Math.floor((window.to - window.from) / 2000) * 1000;
+  return [{ readFrom: window.readFrom, from: window.from, to: mid }, { readFrom: mid, from: mid, to: window.to }];
 }
 
 const { findLatestRunResult, checkSearchAttributes } = proxyActivities<AuditSpikeActivities>({
@@ -154,10 +188,12 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
           `${plan.chunks.length > 1 ? ` in ${plan.chunks.length} chunks (catching up)` : ''}; started from ${hasPrevious ? "the previous run's cursor" : 'the look-back'}.`
       : `Nothing new to read for org **${args.orgId}** (cursor ${iso(plan.to)}).`,
   );
-  for (const [index, window] of plan.chunks.entries()) {
-    const chunkLabel = plan.chunks.length > 1 ? ` (chunk ${index + 1}/${plan.chunks.length})` : '';
-    const scanAuditEvents = scanActivity(args.datadog.heartbeatTimeoutMs, `Read audit events ${iso(window.from)} → ${iso(window.to)}${chunkLabel}`);
-    const scanned = await scanAuditEvents({
+  let splitting: boolean | undefined;
+  const windows = plan.chunks.map((window, index) => ({ window, label: plan.chunks.length > 1 ? ` (chunk ${index + 1}/${plan.chunks.length})` : '' }));
+  while (windows.length > 0) {
+    const { window, label: chunkLabel } = windows.shift()!;
+    const summary = `Read audit events ${iso(window.from)} → ${iso(window.to)}${chunkLabel}`;
+    const input = {
       orgId: args.orgId,
       datadog: args.datadog,
       detection: args.detection,
@@ -166,7 +202,28 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
       runAt: scheduledAt,
       lateAfterMs: lateAfterMs(args.cadence),
       ...source,
-    });
+    };
+    splitting ??= patched(SPLIT_DYING_WINDOWS);
+    let scanned;
+    if (splitting && window.to - window.from >= 2 * MIN_SPLIT_MS) {
+      try {
+        scanned = await splittableScanActivity(args.datadog.heartbeatTimeoutMs, summary)(input);
+      } catch (error) {
+        if (isFinal(error)) throw error;
+        if (diedWithWorker(error)) {
+          const [first, second] = halves(window);
+          const warning = `the scan of ${iso(window.from)} → ${iso(window.to)} died with its worker ${ATTEMPTS_BEFORE_SPLIT} times (killed or out of memory): read in two halves instead`;
+          log.warn(warning, { orgId: args.orgId });
+          warnings.push(warning);
+          windows.unshift({ window: first, label: `${chunkLabel} (first half)` }, { window: second, label: `${chunkLabel} (second half)` });
+          continue;
+        }
+        // Datadog or the network, not the window's size: retried as any scan is, for as long as the run allows.
+        scanned = await scanActivity(args.datadog.heartbeatTimeoutMs, summary)(input);
+      }
+    } else {
+      scanned = await scanActivity(args.datadog.heartbeatTimeoutMs, summary)(input);
+    }
     addCounters(counts, scanned.counters, scanned.pages);
     for (const warning of scanned.warnings ?? []) if (!warnings.includes(warning)) warnings.push(warning);
     suppressed.push(...scanned.suppressed);
