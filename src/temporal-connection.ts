@@ -1,9 +1,24 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 
 export interface TemporalSettings {
-  connectionOptions: NativeConnectionOptions;
+  /** `connectTimeout` bounds how long a client waits for an unreachable server (workers' native connections ignore it). */
+  connectionOptions: NativeConnectionOptions & { connectTimeout?: string };
   namespace: string;
+  /** The address in use, and where it came from: `TEMPORAL_ADDRESS`, an envconfig profile (and its file), or the default. */
+  address: string;
+  addressFrom: string;
+}
+
+/** A CLI command gives up on an unreachable Temporal after this long (the gRPC client's own default is 10 s). */
+export const CLI_CONNECT_TIMEOUT = '2500ms';
+
+function profileFile(env: Record<string, string | undefined>): string {
+  if (env.TEMPORAL_CONFIG_FILE) return env.TEMPORAL_CONFIG_FILE;
+  const base = env.XDG_CONFIG_HOME ?? (process.platform === 'darwin' ? join(homedir(), 'Library', 'Application Support') : join(homedir(), '.config'));
+  return join(base, 'temporalio', 'temporal.toml');
 }
 
 /**
@@ -14,10 +29,41 @@ export interface TemporalSettings {
 export function temporalSettings(env: Record<string, string | undefined> = process.env): TemporalSettings {
   const overrideEnvVars = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const config = loadClientConnectConfig({ overrideEnvVars, ...(env.TEMPORAL_PROFILE ? { profile: env.TEMPORAL_PROFILE } : {}) });
+  const address = config.connectionOptions.address ?? 'localhost:7233';
+  const addressFrom = env.TEMPORAL_ADDRESS
+    ? 'TEMPORAL_ADDRESS'
+    : config.connectionOptions.address
+      ? `envconfig profile "${env.TEMPORAL_PROFILE ?? 'default'}" in ${profileFile(env)}`
+      : 'the default (no TEMPORAL_ADDRESS, no envconfig profile)';
   return {
-    connectionOptions: { address: 'localhost:7233', ...config.connectionOptions },
+    connectionOptions: { connectTimeout: CLI_CONNECT_TIMEOUT, ...config.connectionOptions, address },
     namespace: config.namespace ?? 'default',
+    address,
+    addressFrom,
   };
+}
+
+/** True for the errors of a Temporal server that cannot be reached (refused, unresolvable, timed out, unavailable). */
+export function isTemporalUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.message === 'Failed to connect before the deadline') return true;
+  if (error.name === 'TransportError' && /connect|dns|resolve|refused|timed out/i.test(error.message)) return true;
+  // gRPC status 14 UNAVAILABLE: the server went away after the connection was made.
+  const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
+  return error.name === 'ServiceError' && code === 14;
+}
+
+/** One line for a person: the address tried, where it came from, and how to get a Temporal. */
+export function temporalUnreachableMessage(env: Record<string, string | undefined> = process.env): string {
+  let where: string;
+  try {
+    const settings = temporalSettings(env);
+    where = `${settings.address} (from ${settings.addressFrom})`;
+  } catch (error) {
+    where = `the address of the Temporal settings (which cannot be read: ${(error as Error).message.split('\n')[0]})`;
+  }
+  return `cannot reach Temporal at ${where}. Start the local dev stack with \`npm start\` (or \`audit-spike dev\`), ` +
+    'or point TEMPORAL_ADDRESS (or TEMPORAL_PROFILE) at a running server.';
 }
 
 export const DEFAULT_TASK_QUEUE = 'audit-spike';

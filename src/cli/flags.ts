@@ -15,6 +15,16 @@ export interface CliCommand {
   run(args: string[]): Promise<number>;
 }
 
+/** A file that is not there (or cannot be read), said as a person would: no raw ENOENT. Undefined for other errors. */
+export function missingFile(error: unknown): string | undefined {
+  const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || typeof path !== 'string') return undefined;
+  if (code === 'ENOENT') return `no such file: ${path}`;
+  if (code === 'EACCES' || code === 'EPERM') return `cannot ${syscall === 'open' ? 'read' : 'use'} ${path}: permission denied`;
+  if (code === 'EISDIR') return `${path} is a directory, not a file`;
+  return undefined;
+}
+
 /** True when the arguments ask for help (`--help` or `-h` anywhere before a `--`). */
 export function wantsHelp(args: string[]): boolean {
   const end = args.indexOf('--');

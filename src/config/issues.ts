@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { z } from 'zod';
 
 export type PathKey = string | number;
@@ -24,7 +24,10 @@ export function formatProblem(problem: Problem, locate?: Locate): string {
   return `${problem.shownAs ?? formatPath(problem.path)}${line ? ` (line ${line})` : ''}: ${problem.message}`;
 }
 
-/** Finds paths in YAML (or JSON) text, for error messages that say which line to fix. */
+/**
+ * Finds paths in YAML (or JSON) text, for error messages that say which line to fix. A map entry is located at its key,
+ * not its value: a misspelt key whose value is an indented block is on the key's line, not the block's first line.
+ */
 export function yamlLocator(text: string): Locate {
   const lineCounter = new LineCounter();
   let doc: ReturnType<typeof parseDocument> | undefined;
@@ -33,14 +36,51 @@ export function yamlLocator(text: string): Locate {
   } catch {
     doc = undefined;
   }
+  const lineOf = (node: unknown): number | undefined => {
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    return Array.isArray(range) ? lineCounter.linePos(range[0]).line : undefined;
+  };
   return (path) => {
     if (!doc) return undefined;
-    for (let depth = path.length; depth > 0; depth--) {
-      const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
-      if (node && typeof node === 'object' && Array.isArray(node.range)) return lineCounter.linePos(node.range[0]).line;
+    // The whole path is there: the line of its last key (or list item). Only part of it (a field that is missing): the
+    // line where the deepest part that is there starts its value, where the field would go.
+    let node: unknown = doc.contents;
+    let keyLine: number | undefined;
+    let valueLine: number | undefined;
+    let found = 0;
+    for (const key of path) {
+      let next: unknown;
+      if (isMap(node)) {
+        const pair = node.items.find((item) => (isScalar(item.key) ? String(item.key.value) : String(item.key)) === String(key));
+        if (!pair) break;
+        keyLine = lineOf(pair.key) ?? lineOf(pair.value);
+        next = pair.value;
+      } else if (isSeq(node) && typeof key === 'number' && node.items[key] !== undefined) {
+        next = node.items[key];
+        keyLine = lineOf(next);
+      } else {
+        break;
+      }
+      valueLine = lineOf(next) ?? keyLine;
+      node = next;
+      found++;
     }
-    return undefined;
+    if (found === 0) return undefined;
+    return found === path.length ? keyLine : valueLine;
   };
+}
+
+/** The line a formatted problem names (`… (line 12): …`), for putting problems in file order. */
+export function problemLine(problem: string): number {
+  const match = /\(line (\d+)\)/.exec(problem);
+  return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
+}
+
+/** Formatted problems in the order of the file (those without a line last, in their own order). */
+export function inFileOrder(problems: string[]): string[] {
+  return problems.map((problem, index) => ({ problem, index, line: problemLine(problem) }))
+    .sort((a, b) => a.line - b.line || a.index - b.index)
+    .map((entry) => entry.problem);
 }
 
 const TYPE_WORDS: Record<string, string> = {

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main';
+import { freePort } from '../support/ports';
+
+/** Runs the CLI in this process, capturing what it writes; returns the exit code, stdout, stderr and how long it took. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  const started = Date.now();
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr, ms: Date.now() - started };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+/** #26: a Temporal that cannot be reached, or a file that is not there, is one line that says what to do; never a stack. */
+describe('clear errors, fast', () => {
+  const saved = { ...process.env };
+  const dir = mkdtempSync(join(tmpdir(), 'audit-spike-cli-errors-'));
+  let address = '';
+  beforeAll(async () => {
+    address = `127.0.0.1:${await freePort()}`;
+    writeFileSync(join(dir, 'response.yaml'), 'response: { enabled: true }\n');
+  });
+  beforeEach(() => {
+    for (const key of Object.keys(process.env)) if (key.startsWith('TEMPORAL_')) delete process.env[key];
+    process.env.TEMPORAL_ADDRESS = address;
+    process.env.TEMPORAL_CONFIG_FILE = join(dir, 'no-profiles.toml');
+    process.env.PAGERDUTY_WEBHOOK_SECRET = 'whsec-test';
+  });
+  afterAll(() => {
+    process.env = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const commands: Array<[string, () => string[]]> = [
+    ['schedule describe', () => ['schedule', 'describe']],
+    ['respond', () => ['respond', 'audit-spike-0123456789abcdef']],
+    ['webhooks', () => ['webhooks', '--port', '0', '--config', join(dir, 'response.yaml')]],
+  ];
+  test.each(commands)('%s: an unreachable Temporal is one line within 5 s naming the address, where it came from and how to start it', async (_name, args) => {
+    const run = await cli(args());
+    expect(run.code).toBe(1);
+    expect(run.ms).toBeLessThan(5_000);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain(`cannot reach Temporal at ${address} (from TEMPORAL_ADDRESS)`);
+    expect(run.stderr).toContain('npm start');
+    expect(run.stderr).not.toMatch(/\n\s+at |Failed to connect before the deadline/);
+  }, 15_000);
+
+  test('the address\'s source is an envconfig profile or the default when TEMPORAL_ADDRESS is not set', async () => {
+    delete process.env.TEMPORAL_ADDRESS;
+    const profiles = join(dir, 'temporal.toml');
+    writeFileSync(profiles, `[profile.default]\naddress = "${address}"\n`);
+    process.env.TEMPORAL_CONFIG_FILE = profiles;
+    let run = await cli(['schedule', 'describe']);
+    expect(run.stderr).toContain(`cannot reach Temporal at ${address} (from envconfig profile "default" in ${profiles})`);
+    process.env.TEMPORAL_CONFIG_FILE = join(dir, 'no-profiles.toml');
+    const { temporalUnreachableMessage } = await import('../../src/temporal-connection');
+    run = { ...run, stderr: temporalUnreachableMessage(process.env) };
+    expect(run.stderr).toContain('cannot reach Temporal at localhost:7233 (from the default (no TEMPORAL_ADDRESS, no envconfig profile))');
+  }, 15_000);
+
+  test.each([
+    ['config check', ['config', 'check', 'nowhere.yaml']],
+    ['config check --config', ['config', 'check', '--config', 'nowhere.yaml']],
+    ['backtest --config', ['backtest', '--from', 'now-1h', '--config', 'nowhere.yaml']],
+    ['respond --config', ['respond', 'Q1ABCDEF', '--config', 'nowhere.yaml']],
+  ])('%s: a missing file is named in one line, never a raw ENOENT', async (_name, args) => {
+    const run = await cli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('nowhere.');
+    expect(run.stderr).toMatch(/no such file/);
+    expect(run.stderr).not.toMatch(/ENOENT|\n\s+at /);
+  });
+});
