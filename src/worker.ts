@@ -29,6 +29,8 @@ export interface AuditSpikeWorkerOptions {
    * are PINNED (src/workflows/index.ts sets each one's deliberately).
    */
   versioning?: WorkerVersion;
+  /** Extra interceptors (tests observe which worker ran what). */
+  interceptors?: WorkerOptions['interceptors'];
 }
 
 /** Bundles the workflows with webpack's chatter kept to warnings and errors. */
@@ -53,6 +55,7 @@ export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): 
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.shutdownGraceTime !== undefined ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
     ...(options.shutdownForceTime !== undefined ? { shutdownForceTime: options.shutdownForceTime } : {}),
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
     ...(options.versioning
       ? { workerDeploymentOptions: { version: options.versioning, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' as const } }
       : {}),
