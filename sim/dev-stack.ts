@@ -5,6 +5,8 @@ import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { AuditSpikeArgs } from '../src/config/args-schema';
 import { loadConfig, parseConfigText } from '../src/config/load';
 import type { ResolvedConfig } from '../src/config/resolve';
+import { incidentOpenedSignal } from '../src/response/messages';
+import { responseWorkflowId } from '../src/response/plan';
 import { applySchedule } from '../src/schedule';
 import { temporalSettings } from '../src/temporal-connection';
 import { startWebhookReceiver } from '../src/webhooks/receiver';
@@ -126,6 +128,22 @@ export async function triggerRespectingOverlap(client: Client, scheduleId: strin
 }
 
 /**
+ * Events mode never learns a PagerDuty incident's id; the dev stack sees it in the simulator and tells the incident's
+ * plan (which starts just after the page, hence the few tries), so `audit-spike respond <incident id>` finds it.
+ */
+export async function tellPlanItsIncident(client: Client, dedupKey: string, incidentId: string, tries = 20): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    try {
+      await client.workflow.getHandle(responseWorkflowId(dedupKey)).signal(incidentOpenedSignal, { incidentId });
+      return true;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  return false;
+}
+
+/**
  * The local stack: Temporal dev server (SQLite, web UI), Datadog and PagerDuty simulators seeded with a sample day, the
  * worker and the Schedule, all in one process. Real services and servers take over when their settings are in the
  * environment.
@@ -215,7 +233,10 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
           const incidents = pd.sim!.incidents;
           for (const incident of incidents.slice(seen)) {
             log(`PAGED (PagerDuty simulator): ${incident.title}`);
-            if (devResponse?.enabled) log(`  incident ${incident.id}, dedup key ${incident.dedupKey}: see its plan with npx audit-spike respond ${incident.id}`);
+            if (devResponse?.enabled) {
+              log(`  incident ${incident.id}, dedup key ${incident.dedupKey}: see its plan with npx audit-spike respond ${incident.id}`);
+              void tellPlanItsIncident(client, incident.dedupKey, incident.id);
+            }
           }
           seen = incidents.length;
         }, 1000)

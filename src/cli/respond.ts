@@ -1,19 +1,24 @@
 import { hostname, userInfo } from 'node:os';
 import { loadFleet } from '../config/fleet';
+import type { Client } from '@temporalio/client';
+import type { PlanView, planQuery as planQueryType } from '../response/messages';
 import { UsageError, parseFlags, type CliCommand } from './flags';
 
 const HELP = `Usage: audit-spike respond INCIDENT [--approve STEP ...|--all] [--undo] [--by NAME] [--config FILE] [--json]
 
 Shows or acts on the containment plan of one incident (see "Contain on approval" in the README). INCIDENT is the
-dedup key (audit-spike-…, in the page's details) or the PagerDuty incident id (then the config's PagerDuty token finds
-its key). Without --approve, --all or --undo it prints the plan and its state.
+dedup key (audit-spike-…, in the page's details) or the PagerDuty incident id, as \`npm start\` prints it: the open
+plans in Temporal know their incident's id, so no config is needed; with a --config whose response section (or REST
+target) has a PagerDuty token, PagerDuty is asked instead (and an approval of an incident a person resolved is refused).
+Without --approve, --all or --undo it prints the plan and its state; after --undo, who undid it and when, and what stays
+revoked.
 
 Flags:
   --approve STEP    approve one step (repeatable): disable-user, api-key:<id>, app-key:<id>
   --all             approve every step of the plan
   --undo            re-enable the user the plan disabled (revoked keys cannot come back)
   --by NAME         who approves (default: your login@host)
-  --config FILE     config, to look up a PagerDuty incident id (default: the built-in defaults)
+  --config FILE     config whose PagerDuty token looks up an incident id in PagerDuty (default: look it up in Temporal)
   --json            print the result as JSON
 
 Temporal from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables or a profile.
@@ -21,7 +26,8 @@ Exit status: 0 done, 1 refused (expired, resolved by a person, nothing to do) or
 
 Example:
   audit-spike respond audit-spike-3f9c0a12b4d5e6f7 --all
-  audit-spike respond Q1ABCDEF --approve disable-user --config audit-spike.yaml
+  audit-spike respond Q1ABCDEF --approve disable-user
+  audit-spike respond Q1ABCDEF --all --config audit-spike.yaml
   audit-spike respond audit-spike-3f9c0a12b4d5e6f7 --undo`;
 
 function defaultApprover(): string {
@@ -51,10 +57,10 @@ async function runRespondCommand(args: string[], env: Record<string, string | un
   const { approveUpdate, undoUpdate, planQuery } = await import('../response/messages');
   const { WorkflowNotFoundError, WorkflowUpdateFailedError } = await import('@temporalio/client');
   let dedupKey = incident;
-  if (!incident.startsWith('audit-spike-')) {
-    const { incidentKeySources, lookupIncident } = await import('../webhooks/incident-key');
-    const sources = incidentKeySources(loadFleet(values.config));
-    if (sources.length === 0) throw new UsageError(`"${incident}" is not a dedup key; to look up a PagerDuty incident id give a --config with response.enabled (or pass the dedup key)`);
+  const fleet = values.config !== undefined ? loadFleet(values.config) : [];
+  const { incidentKeySources, lookupIncident } = await import('../webhooks/incident-key');
+  const sources = incidentKeySources(fleet);
+  if (!incident.startsWith('audit-spike-') && sources.length > 0) {
     let found: Awaited<ReturnType<typeof lookupIncident>>;
     try {
       found = await lookupIncident(sources, env, incident);
@@ -74,6 +80,18 @@ async function runRespondCommand(args: string[], env: Record<string, string | un
   }
   const { connectClient } = await import('../schedule');
   const client = await connectClient(env);
+  if (!dedupKey.startsWith('audit-spike-')) {
+    const found = await dedupKeyOfIncident(client, incident, planQuery).catch(async (error) => {
+      await client.connection.close();
+      throw error;
+    });
+    if (!found) {
+      await client.connection.close();
+      process.stderr.write(`audit-spike respond: no open containment plan names the PagerDuty incident ${incident}; pass its dedup key (audit-spike-…, in the page's details), or a --config with a PagerDuty token to ask PagerDuty\n`);
+      return 1;
+    }
+    dedupKey = found;
+  }
   const out = (value: unknown, text: string) => process.stdout.write(`${values.json ? JSON.stringify(value, null, 2) : text}\n`);
   try {
     const handle = client.workflow.getHandle(responseWorkflowId(dedupKey));
@@ -91,14 +109,7 @@ async function runRespondCommand(args: string[], env: Record<string, string | un
       return report.steps.some((step) => step.status === 'failed') ? 1 : 0;
     }
     const plan = await handle.query(planQuery);
-    out(plan, [
-      `Containment plan for ${plan.actor} (org ${plan.orgId}, ${dedupKey}${plan.incidentId ? `, PagerDuty ${plan.incidentId}` : ''}): ${plan.state}; approvable until ${plan.expiresAt}`,
-      ...plan.steps.map((step) => `  [${step.id}] ${step.status}: ${step.text}${step.detail ? ` — ${step.detail}` : ''}${step.approvedBy ? ` (approved by ${step.approvedBy} at ${step.approvedAt})` : ''}`),
-      ...(plan.manual.length ? ['Not undone automatically (a person restores these):', ...plan.manual.map((m) => `  ${m.text}${m.href ? ` ${m.href}` : ''}`)] : []),
-      ...plan.notes.map((note) => `Note: ${note}`),
-      ...(plan.resolvedByPerson ? [`Resolved by a person: ${plan.resolvedByPerson}`] : []),
-      ...(plan.state === 'awaiting approval' ? [`Approve with: audit-spike respond ${dedupKey} --all`] : []),
-    ].join('\n'));
+    out(plan, formatPlan(plan));
     return 0;
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {
@@ -120,6 +131,38 @@ async function runRespondCommand(args: string[], env: Record<string, string | un
   } finally {
     await client.connection.close();
   }
+}
+
+/**
+ * The dedup key of the open plan whose PagerDuty incident is `incidentId`: the plans (one workflow each, a few at a
+ * time) are asked, newest first. Undefined when none names it.
+ */
+export async function dedupKeyOfIncident(client: Client, incidentId: string, query: typeof planQueryType): Promise<string | undefined> {
+  let asked = 0;
+  for await (const workflow of client.workflow.list({ query: `WorkflowType = 'containmentWorkflow' AND ExecutionStatus = 'Running'` })) {
+    if (++asked > 200) break;
+    const plan = await client.workflow.getHandle(workflow.workflowId, workflow.runId).query(query).catch(() => undefined);
+    if (plan?.incidentId === incidentId) return plan.dedupKey;
+  }
+  return undefined;
+}
+
+/** The plan as a person reads it: its state, each step (who approved, who undid and when), what stays revoked. */
+export function formatPlan(plan: PlanView): string {
+  const stillRevoked = plan.steps.filter((step) => !step.undoable && step.status === 'done');
+  const undone = plan.steps.filter((step) => step.status === 'undone');
+  return [
+    `Containment plan for ${plan.actor} (org ${plan.orgId}, ${plan.dedupKey}${plan.incidentId ? `, PagerDuty ${plan.incidentId}` : ''}): ${plan.state}; approvable until ${plan.expiresAt}`,
+    ...plan.steps.map((step) => `  [${step.id}] ${step.status}: ${step.text}${step.detail ? ` — ${step.detail}` : ''}` +
+      `${step.approvedBy ? ` (approved by ${step.approvedBy} at ${step.approvedAt})` : ''}${step.undoneBy ? ` (undone by ${step.undoneBy} at ${step.undoneAt})` : ''}`),
+    ...undone.map((step) => `Undone: [${step.id}] by ${step.undoneBy ?? 'unknown'} at ${step.undoneAt ?? 'unknown'}`),
+    ...(undone.length ? [stillRevoked.length ? `Still revoked (cannot be undone): ${stillRevoked.map((step) => step.id).join(', ')}` : 'Nothing stays revoked.'] : []),
+    ...(plan.manual.length ? ['Not undone automatically (a person restores these):', ...plan.manual.map((m) => `  ${m.text}${m.href ? ` ${m.href}` : ''}`)] : []),
+    ...plan.notes.map((note) => `Note: ${note}`),
+    ...(plan.resolvedByPerson ? [`Resolved by a person: ${plan.resolvedByPerson}`] : []),
+    ...(plan.state === 'awaiting approval' ? [`Approve with: audit-spike respond ${plan.incidentId ?? plan.dedupKey} --all`] : []),
+    ...(plan.state === 'undone' ? [`Approve again with: audit-spike respond ${plan.incidentId ?? plan.dedupKey} --approve ${undone.map((step) => step.id).join(' --approve ')}`] : []),
+  ].join('\n');
 }
 
 export const respondCommand: CliCommand = {

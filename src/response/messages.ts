@@ -66,7 +66,8 @@ export interface PlanView {
   orgId: string;
   actor: string;
   incidentId?: string;
-  state: 'awaiting approval' | 'in progress' | 'contained' | 'nothing done' | 'expired' | 'resolved by a person';
+  /** `undone`: a person undid what could be undone (who and when on each step); what cannot be undone stays done. */
+  state: 'awaiting approval' | 'in progress' | 'contained' | 'undone' | 'nothing done' | 'expired' | 'resolved by a person';
   expiresAt: string;
   resolvedByPerson?: string;
   steps: StepView[];
@@ -89,3 +90,8 @@ export const undoUpdate = defineUpdate<ActionReport, [UndoRequest]>('undo');
 /** The scheduled workflow saw the incident resolved in PagerDuty by a person: the plan can no longer be approved. */
 export const incidentResolvedSignal = defineSignal<[{ detail: string }]>('incidentResolved');
 export const planQuery = defineQuery<PlanView>('plan');
+/**
+ * The PagerDuty incident of the plan, learned after it started (Events mode pages by dedup key and never sees the id;
+ * the dev stack tells it from the PagerDuty simulator), so `audit-spike respond INCIDENT_ID` finds the plan in Temporal.
+ */
+export const incidentOpenedSignal = defineSignal<[{ incidentId: string }]>('incidentOpened');

@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, lo
 import type { AuditSpikeActivities } from '../activities';
 import { describeIssues } from '../config/args-schema';
 import {
-  ApproveRequestSchema, UndoRequestSchema, approveUpdate, incidentResolvedSignal, planQuery, undoUpdate,
+  ApproveRequestSchema, UndoRequestSchema, approveUpdate, incidentOpenedSignal, incidentResolvedSignal, planQuery, undoUpdate,
   type ActionReport, type ApprovalRecord, type Approver, type ApproveRequest, type PlanView, type StepView, type UndoRequest,
 } from '../response/messages';
 import { ContainmentInputSchema, planLines, type ContainmentInput } from '../response/plan';
@@ -67,6 +67,8 @@ export async function containmentWorkflow(rawInput: ContainmentInput): Promise<C
     if (expired) return 'expired';
     if (steps.some((s) => s.status === 'running')) return 'in progress';
     if (resolvedByPerson && !steps.some((s) => s.status === 'done')) return 'resolved by a person';
+    // After an undo the undone step could be approved again, but the plan is not "awaiting approval": keys stay revoked.
+    if (steps.some((s) => s.status === 'undone')) return 'undone';
     if (steps.some((s) => APPROVABLE.has(s.status))) return 'awaiting approval';
     return steps.some((s) => s.status === 'done' || s.status === 'undone') ? 'contained' : 'nothing done';
   };
@@ -180,6 +182,11 @@ export async function containmentWorkflow(rawInput: ContainmentInput): Promise<C
     if (resolvedByPerson) return;
     resolvedByPerson = String(detail).slice(0, 300);
     log.info('The incident was resolved by a person; the plan can no longer be approved', { dedupKey: input.dedupKey });
+    render();
+  });
+  setHandler(incidentOpenedSignal, ({ incidentId: id }) => {
+    if (incidentId || typeof id !== 'string' || id === '') return;
+    incidentId = id.slice(0, 100);
     render();
   });
   setHandler(planQuery, view);
