@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { applySchedule } from '../../src/schedule';
 import { ACTIONS, burst } from '../../sim/audit-events';
@@ -9,6 +10,16 @@ import { startStack, triggerAndWait, type Stack } from '../support/stack';
 
 const root = join(__dirname, '..', '..');
 const MIN = 60_000;
+
+/** Where the screenshot goes: test-results/ unless AUDIT_SPIKE_UI_SCREENSHOT names a file (the docs script does). */
+function screenshotPath(): string {
+  const chosen = process.env.AUDIT_SPIKE_UI_SCREENSHOT;
+  return chosen ? resolve(root, chosen) : join(root, 'test-results', 'ui-bursting-run.png');
+}
+
+function fingerprint(path: string): string {
+  return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'absent';
+}
 
 
 /** The Temporal web UI, in Debian's Chromium through playwright-core: a quiet run and a bursting run read as reports. */
@@ -94,7 +105,14 @@ describe('the Temporal web UI shows runs as reports', () => {
     expect(details).toContain('eve.admin@example.com');
     expect(details).toContain('role_grant=12');
     expect(details).not.toContain('"burstingActors"');
-    mkdirSync(join(root, 'docs'), { recursive: true });
-    await page.screenshot({ path: join(root, 'docs', 'ui-bursting-run.png') });
+    // Tests write under test-results/; `npm run docs:screenshot` refreshes the README's picture (a tracked file that
+    // `npm test` must never rewrite).
+    const readmePicture = join(root, 'docs', 'ui-bursting-run.png');
+    const before = fingerprint(readmePicture);
+    const target = screenshotPath();
+    mkdirSync(dirname(target), { recursive: true });
+    await page.screenshot({ path: target });
+    expect(statSync(target).size).toBeGreaterThan(1000);
+    if (target !== readmePicture) expect(fingerprint(readmePicture)).toBe(before);
   }, 180_000);
 });
