@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { DatadogTargetSchema, DetectionSettingsSchema, describeIssues } from '../config/args-schema';
 import { Detector } from '../detection/detector';
+import type { Baselines } from '../detection/methods';
 import { DEFAULT_RETENTION_MS, pastRetention, retentionMessage } from '../detection/plan';
 import { auditQueryFor } from '../detection/query';
 import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../detection/scan';
@@ -62,6 +63,8 @@ export interface WindowScanRequest {
   lateAfterMs: number;
   /** The state to start from; the scan takes it over and changes it in place (see `Scan.start`). */
   state: StoredState;
+  /** Catalog v3: the persons' baselines; the scan reads and teaches them in place (see ScanContext.baselines). */
+  baselines?: Baselines;
 }
 
 /**
@@ -194,7 +197,9 @@ function partialReason(page: v2.AuditLogsEventsResponse): string | undefined {
  * (Datadog's own paginators stop on an empty page: AuditApi.ts listAuditLogsWithPagination @ a9b17f2a0).
  */
 export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector, request: WindowScanRequest, hooks: PageLoopHooks): Promise<ScanOutput> {
-  const context: ScanContext = { orgId: request.orgId, window: request.window, runAt: request.runAt, lateAfterMs: request.lateAfterMs };
+  const context: ScanContext = {
+    orgId: request.orgId, window: request.window, runAt: request.runAt, lateAfterMs: request.lateAfterMs, ...(request.baselines ? { baselines: request.baselines } : {}),
+  };
   const query = auditQueryFor(request.detection.rules, request.detection.readOnlyActions, request.datadog.query);
   const saved = parseCheckpoint(hooks.resumeFrom);
   const scan = saved ? Scan.resume(detector, context, saved.progress) : Scan.start(detector, context, request.state);

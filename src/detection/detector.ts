@@ -11,7 +11,7 @@ export class Detector {
   readonly methods: MethodSet;
   /** A burst ends after this long with no matching event by its actor. */
   readonly quietMs: number;
-  /** How far back matched events are kept: the longest rule window, the re-read overlap for late events, or the correlation span. */
+  /** How far back matched events are kept: the longest rule window or the re-read overlap for late events. */
   readonly horizonMs: number;
 
   constructor(readonly settings: DetectionSettings, readonly latenessMs: number) {
@@ -19,8 +19,7 @@ export class Detector {
     this.actors = new ActorResolver(settings.actorFields, settings.actorNameFields);
     this.methods = new MethodSet(this.rules.rules);
     this.quietMs = this.rules.maxWindowMs;
-    // Correlation looks back over the actor's crossings of the past `within` (60 minutes by default): hits are kept that
-    // long. Without a correlation rule the horizon is what it was.
-    this.horizonMs = Math.max(this.quietMs, latenessMs, this.methods.correlationMs);
+    // Correlation (multi_rule) keeps per-actor crossing times for its own span (ActorState.crossed), not hits.
+    this.horizonMs = Math.max(this.quietMs, latenessMs);
   }
 }

@@ -1,4 +1,5 @@
 import { parseIsoUtc, pathGetter } from './event-fields';
+import type { NewValueEvidence, TravelEvidence } from './methods/method';
 import type { AuditEventLike } from './types';
 
 /** One asset a rule's events touched, distinct by id (else by name), with how many of the burst's events touched it. */
@@ -24,6 +25,20 @@ export interface Evidence {
   actorTypes: string[];
   assets: Record<string, EvidenceAsset[]>;
   samples: EvidenceSample[];
+  /**
+   * Catalog v3 (stable): the ISO country codes of the incident's events (geoip), most frequent first, at most 10; the
+   * new values a person was seen with; the impossible travel. Each only when there is something to show, so incidents
+   * of events without geoip read as they always did.
+   */
+  countries?: string[];
+  newValues?: NewValueEvidence[];
+  travel?: TravelEvidence;
+}
+
+/** What catalog v3's methods saw on one event: shown in the evidence of the incident it joins. */
+export interface DerivedEvidence {
+  newValues?: NewValueEvidence[];
+  travel?: TravelEvidence;
 }
 
 /** `[value, count]` pairs: a heavy-hitter tally that keeps its size whatever the number of distinct values. */
@@ -37,6 +52,10 @@ export interface EvidenceState {
   actorTypes: string[];
   assets: Record<string, EvidenceAsset[]>;
   samples: EvidenceSample[];
+  /** Catalog v3, absent until an event has something for them (see Evidence). */
+  countries?: Tally;
+  newValues?: NewValueEvidence[];
+  travel?: TravelEvidence;
 }
 
 export const EVIDENCE_LIMITS = {
@@ -47,6 +66,8 @@ export const EVIDENCE_LIMITS = {
   assetRules: 5,
   assetsPerRule: 20,
   samples: 10,
+  countries: 10,
+  newValues: 5,
   /** Tallies track twice the values they show, so a value that becomes frequent late still ranks. */
   trackedFactor: 2,
 } as const;
@@ -87,7 +108,20 @@ const read = {
   assetType: pathGetter(['asset', 'type']),
   assetId: pathGetter(['asset', 'id']),
   assetName: pathGetter(['asset', 'name']),
+  country: pathGetter(['network', 'client', 'geoip', 'country', 'iso_code']),
 };
+
+/**
+ * What catalog v3 adds to one incident's evidence at most, as JSON: countries 20 tracked × (2 + 16-digit count + 5);
+ * 5 new values × (rule 64 + field 128 + value 64 + 8 seen before × (64 + 3) + 60) = 3,540; a travel with two cities
+ * of 48 characters (UTF-8 ×3), two timestamps and the figures ≈ 500: under 4,600 bytes beside EVIDENCE_MAX_BYTES.
+ */
+export const EVIDENCE_V3_MAX_BYTES = 4_600;
+
+/** An ISO country code as geoip gives it: two letters, upper-cased. */
+function countryCode(raw: unknown): string | undefined {
+  return typeof raw === 'string' && /^[A-Za-z]{2}$/.test(raw) ? raw.toUpperCase() : undefined;
+}
 
 export function emptyEvidence(): EvidenceState {
   return { ips: [], userAgents: [], authMethods: [], actorTypes: [], assets: {}, samples: [] };
@@ -184,6 +218,9 @@ export interface EventFacts {
   assetType?: string;
   assetId?: string;
   assetName?: string;
+  /** The geoip country (ISO code), and what catalog v3's methods saw on the event (absent for most events). */
+  country?: string;
+  derived?: DerivedEvidence;
 }
 
 export function eventFacts(event: AuditEventLike, inner: Record<string, unknown>, ts: number): EventFacts {
@@ -207,6 +244,8 @@ export function eventFacts(event: AuditEventLike, inner: Record<string, unknown>
   if (assetId !== undefined) facts.assetId = assetId;
   const assetName = boundedText(read.assetName(inner), t.assetName);
   if (assetName !== undefined) facts.assetName = assetName;
+  const country = countryCode(read.country(inner));
+  if (country !== undefined) facts.country = country;
   return facts;
 }
 
@@ -231,8 +270,24 @@ function mayBeSample(samples: EvidenceSample[], ts: number): boolean {
 }
 
 /** Adds one event's facts (see `eventFacts`) that counted toward `rules` to the evidence, in place: as `addEventEvidence`. */
+/** Catalog v3's part of one event: its country, and what the methods saw (new values, travel). */
+export function addDerivedEvidence(evidence: EvidenceState, country: string | undefined, derived: DerivedEvidence | undefined): void {
+  if (country !== undefined) tallyAdd((evidence.countries ??= []), country, EVIDENCE_LIMITS.countries * EVIDENCE_LIMITS.trackedFactor);
+  if (derived === undefined) return;
+  for (const seen of derived.newValues ?? []) newValueAdd(evidence, seen);
+  // The first impossible travel of the burst is the one shown (the one that paged).
+  if (derived.travel !== undefined && (evidence.travel === undefined || derived.travel.to.timestamp < evidence.travel.to.timestamp)) evidence.travel = derived.travel;
+}
+
+function newValueAdd(evidence: EvidenceState, seen: NewValueEvidence): void {
+  const list = (evidence.newValues ??= []);
+  if (list.some((known) => known.rule === seen.rule && known.field === seen.field && known.value === seen.value)) return;
+  if (list.length < EVIDENCE_LIMITS.newValues) list.push({ ...seen, seenBefore: [...seen.seenBefore] });
+}
+
 export function addFactsEvidence(evidence: EvidenceState, facts: EventFacts, rules: readonly string[]): void {
   addFields(evidence, rules, facts.ip, facts.userAgent, facts.authMethod, facts.actorType, facts.assetType, facts.assetId, facts.assetName);
+  if (facts.country !== undefined || facts.derived !== undefined) addDerivedEvidence(evidence, facts.country, facts.derived);
   if (!mayBeSample(evidence.samples, facts.ts)) return;
   sampleAdd(evidence.samples, { id: facts.id, timestamp: new Date(facts.ts).toISOString(), rule: boundedText(rules[0], EVIDENCE_TEXT_LIMITS.ruleId) ?? '', message: facts.message });
 }
@@ -241,11 +296,15 @@ export function addFactsEvidence(evidence: EvidenceState, facts: EventFacts, rul
  * Adds one event that counted toward `rules` (the base rules it matched, in catalog order) to the evidence, in place.
  * Costs a few short scans of arrays capped by EVIDENCE_LIMITS, whatever the number of events already added.
  */
-export function addEventEvidence(evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, rules: readonly string[]): void {
+export function addEventEvidence(
+  evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, rules: readonly string[], derived?: DerivedEvidence,
+): void {
   const t = EVIDENCE_TEXT_LIMITS;
   addFields(evidence, rules, boundedText(read.ip(inner), t.ip), boundedText(read.userAgent(inner), t.userAgent), boundedText(read.authMethod(inner), t.authMethod),
     boundedText(read.actorType(inner), t.actorType), boundedText(read.assetType(inner), t.assetType), boundedText(read.assetId(inner), t.assetId),
     boundedText(read.assetName(inner), t.assetName));
+  const country = countryCode(read.country(inner));
+  if (country !== undefined || derived !== undefined) addDerivedEvidence(evidence, country, derived);
   // An ongoing burst's later events are rarely among its 10 earliest: skip them before building a sample.
   if (!mayBeSample(evidence.samples, ts)) return;
   sampleAdd(evidence.samples, {
@@ -267,6 +326,9 @@ export function mergeEvidence(into: EvidenceState, from: EvidenceState): void {
     for (const { count, ...asset } of from.assets[rule]) assetAdd(into, rule, asset, count);
   }
   for (const sample of from.samples) sampleAdd(into.samples, sample);
+  for (const [value, count] of from.countries ?? []) tallyAdd((into.countries ??= []), value, EVIDENCE_LIMITS.countries * tracked, count);
+  for (const seen of from.newValues ?? []) newValueAdd(into, seen);
+  if (from.travel !== undefined) addDerivedEvidence(into, undefined, { travel: from.travel });
 }
 
 function ranked(tally: Tally, limit: number): string[] {
@@ -288,5 +350,8 @@ export function showEvidence(state: EvidenceState | undefined): Evidence {
     actorTypes: [...state.actorTypes],
     assets,
     samples: state.samples.map((sample) => ({ ...sample })),
+    ...(state.countries?.length ? { countries: ranked(state.countries, EVIDENCE_LIMITS.countries) } : {}),
+    ...(state.newValues?.length ? { newValues: state.newValues.map((seen) => ({ ...seen, seenBefore: [...seen.seenBefore] })) } : {}),
+    ...(state.travel ? { travel: { from: { ...state.travel.from }, to: { ...state.travel.to }, km: state.travel.km, kmh: state.travel.kmh } } : {}),
   };
 }

@@ -192,6 +192,7 @@ export function packState(state: CarriedState, latenessMs: number): PackedState 
   const ruleIndex = new Map<string, number>();
   const rules: string[] = [];
   const incidents: Record<string, IncidentState> = {};
+  let crossed: Record<string, Record<string, number>> | undefined;
   const out = new Writer();
   const ids = Object.keys(state.actors).sort();
   out.varint(ids.length);
@@ -200,6 +201,7 @@ export function packState(state: CarriedState, latenessMs: number): PackedState 
   for (const id of ids) {
     const actor = state.actors[id];
     if (actor.incident) incidents[id] = actor.incident;
+    if (actor.crossed !== undefined && Object.keys(actor.crossed).length > 0) (crossed ??= {})[id] = actor.crossed;
     const ruleIds = Object.keys(actor.hits).filter((ruleId) => actor.hits[ruleId].length > 0);
     out.delta(id, previousId);
     previousId = id;
@@ -241,7 +243,7 @@ export function packState(state: CarriedState, latenessMs: number): PackedState 
       }
     }
   }
-  return { v: 4, watermark: state.watermark, rereadFrom, rules, actors: toBase64(out.done()), incidents };
+  return { v: 4, watermark: state.watermark, rereadFrom, rules, actors: toBase64(out.done()), incidents, ...(crossed ? { crossed } : {}) };
 }
 
 /** The state a `PackedState` holds, as the detection core works on it (version 3). */
@@ -291,5 +293,7 @@ export function unpackState(packed: PackedState): CarriedState {
     actors[id] = actor;
   }
   for (const id of Object.keys(packed.incidents)) if (!(id in actors)) actors[id] = { hits: {}, incident: packed.incidents[id] };
+  // Catalog v3: when each actor last crossed each rule, for correlation (multi_rule), kept as JSON (few, small).
+  for (const id of Object.keys(packed.crossed ?? {})) (actors[id] ??= { hits: {} }).crossed = { ...packed.crossed![id] };
   return { v: 3, watermark: packed.watermark, actors };
 }

@@ -1,7 +1,8 @@
 import { UNKNOWN_ACTOR } from './actor';
 import type { Detector } from './detector';
 import { eventId, eventTimestamp, innerAttributes, scalarText, valueAt } from './event-fields';
-import { addEventEvidence, addFactsEvidence, emptyEvidence, eventFacts, type EvidenceState } from './evidence';
+import { addEventEvidence, addFactsEvidence, emptyEvidence, eventFacts, type DerivedEvidence, type EvidenceState } from './evidence';
+import type { Baselines, MethodHit } from './methods';
 import { PendingEvidence } from './pending-evidence';
 import { eventIdHash, hash64 } from './hash';
 import { unpackState } from './packed-state';
@@ -25,6 +26,12 @@ export interface ScanContext {
   /** When the run was due; with lateAfterMs, decides whether a burst is reported as late. */
   runAt: number;
   lateAfterMs: number;
+  /**
+   * Catalog v3: the persons' baselines, as they stand before this scan; the scan reads and teaches them in place (the
+   * replay keeps one across its runs; the live scan loads the org's from its store and hands the changes back). Without
+   * it the baseline rules (new value, impossible travel) never fire.
+   */
+  baselines?: Baselines;
 }
 
 export interface ScanCounters {
@@ -181,13 +188,17 @@ export class Scan {
       this.counters.outOfRange++;
       return;
     }
-    const matched = this.detector.rules.match(inner);
+    let matched = this.detector.rules.match(inner);
+    // Catalog v3: a person's learning-set or sensitive event is looked at against their baseline, which then learns.
+    const baselines = this.context.baselines;
+    const derived = baselines !== undefined ? this.detector.methods.observe(inner, ts, matched !== undefined, baselines) : undefined;
+    if (derived !== undefined) matched = withDerived(matched, derived);
     if (matched === undefined) return;
     if (ts > this.newestTs) {
       this.newestTs = ts;
       if (ts - this.sweptAt > this.detector.horizonMs) this.dropExpired(ts - this.detector.horizonMs - EXPIRY_MARGIN_MS);
     }
-    this.fold(event, inner, ts, matched);
+    this.fold(event, inner, ts, matched, derived && derivedEvidence(derived));
   }
 
   /**
@@ -212,11 +223,11 @@ export class Scan {
         if (ruleHits.length === 0) delete hits[ruleId];
         else kept = true;
       }
-      if (!kept && actorState.incident === undefined) delete actors[id];
+      if (!kept && actorState.incident === undefined && !crossedSince(actorState, this.newestTs - this.detector.methods.correlationMs)) delete actors[id];
     }
   }
 
-  private fold(event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
+  private fold(event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[], derived?: DerivedEvidence): void {
     const { rules: compiled, actors, settings } = this.detector;
     const idHash = eventIdHash(eventId(event) ?? fallbackEventId(ts, inner));
     const actor = actors.resolve(inner);
@@ -236,35 +247,39 @@ export class Scan {
       this.counters.duplicates++;
       // Read again in the lateness overlap: its evidence was taken by the run that first read it, unless that run had
       // no incident open for the actor (then it was only pending, and is lost with that run).
-      if (actorState.incident === undefined) this.keepPending(actor.id, event, inner, ts, matched);
-      else if (this.openedHere.has(actor.id)) this.addEvidence(actorState.incident.evidence, event, inner, ts, matched);
+      if (actorState.incident === undefined) this.keepPending(actor.id, event, inner, ts, matched, derived);
+      else if (this.openedHere.has(actor.id)) this.addEvidence(actorState.incident.evidence, event, inner, ts, matched, derived);
       return;
     }
     this.counters.matched++;
     if (actor.id === UNKNOWN_ACTOR) this.counters.unknownActor++;
     const before = actorState.incident;
-    this.evaluate(actor.id, actorState, ts, matched);
+    this.evaluate(actor.id, actorState, ts, matched, idHash);
     const incident = actorState.incident;
-    if (incident === undefined) this.keepPending(actor.id, event, inner, ts, matched);
-    else if (incident === before) this.addEvidence(incident.evidence, event, inner, ts, matched);
-    else this.takePending(actor.id, incident, event, inner, ts, matched);
+    if (incident === undefined) this.keepPending(actor.id, event, inner, ts, matched, derived);
+    else if (incident === before) this.addEvidence(incident.evidence, event, inner, ts, matched, derived);
+    else this.takePending(actor.id, incident, event, inner, ts, matched, derived);
   }
 
-  private keepPending(actor: string, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
-    this.pending.keep(actor, eventFacts(event, inner, ts), this.baseRuleIds(matched));
+  private keepPending(actor: string, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[], derived?: DerivedEvidence): void {
+    const facts = eventFacts(event, inner, ts);
+    if (derived !== undefined) facts.derived = derived;
+    this.pending.keep(actor, facts, this.baseRuleIds(matched));
   }
 
   /** A burst just opened: the events of this scan that belong to it (from its first event on) give its first evidence. */
-  private takePending(actor: string, incident: IncidentState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
+  private takePending(
+    actor: string, incident: IncidentState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[], derived?: DerivedEvidence,
+  ): void {
     this.openedHere.add(actor);
     for (const { facts, rules } of this.pending.take(actor)) {
       if (facts.ts >= incident.firstSeen) addFactsEvidence(incident.evidence, facts, rules);
     }
-    this.addEvidence(incident.evidence, event, inner, ts, matched);
+    this.addEvidence(incident.evidence, event, inner, ts, matched, derived);
   }
 
-  private addEvidence(evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[]): void {
-    addEventEvidence(evidence, event, inner, ts, this.baseRuleIds(matched));
+  private addEvidence(evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[], derived?: DerivedEvidence): void {
+    addEventEvidence(evidence, event, inner, ts, this.baseRuleIds(matched), derived);
   }
 
   // A burst repeats the same rules event after event: their ids are looked up once per distinct set.
@@ -282,8 +297,8 @@ export class Scan {
     return ruleIds;
   }
 
-  private evaluate(actor: string, actorState: ActorState, ts: number, matched: number[]): void {
-    const { rules: compiled, quietMs } = this.detector;
+  private evaluate(actor: string, actorState: ActorState, ts: number, matched: number[], idHash: number): void {
+    const { rules: compiled, quietMs, methods } = this.detector;
     let incident = actorState.incident;
     if (incident && ts - incident.lastSeen >= quietMs) {
       this.closed.push({ actor, ...(actorState.name ? { name: actorState.name } : {}), incident });
@@ -301,6 +316,22 @@ export class Scan {
       crossedRules.push(rule.id);
       crossedSeverity = crossedSeverity ? higherSeverity(crossedSeverity, severity) : severity;
       crossedStart = Math.min(crossedStart, span.start);
+    }
+    // Catalog v3 (multi_rule): crossing a rule while other distinct rules were crossed within the span is one more rule
+    // crossed, counted on this event like any other (so the incident lists it and takes its severity).
+    if (crossedRules.length > 0 && methods.correlates) {
+      const crossedAt = (actorState.crossed ??= {});
+      for (const ruleId of crossedRules) if (!(crossedAt[ruleId] >= ts)) crossedAt[ruleId] = ts;
+      for (const { index } of methods.correlate(crossedAt, ts, crossedRules) ?? []) {
+        const rule = compiled.rules[index];
+        const hits = (actorState.hits[rule.id] ??= []);
+        insertHit(hits, ts, idHash);
+        const severity = tierFor(rule.tiers, busiestSpanContaining(hits, ts, rule.windowMs).count);
+        if (!matched.includes(index)) matched.push(index);
+        if (severity === undefined) continue;
+        crossedRules.push(rule.id);
+        crossedSeverity = crossedSeverity ? higherSeverity(crossedSeverity, severity) : severity;
+      }
     }
 
     if (incident) {
@@ -447,7 +478,8 @@ export class Scan {
         if (ruleHits[0] < horizon) dropBefore(ruleHits, horizon);
         for (let i = 0; i < ruleHits.length; i += 2) keptTimes.push(ruleHits[i]);
       }
-      if (keptTimes.length === timesBefore && incident === undefined) {
+      const crossing = actorState.crossed !== undefined && pruneCrossed(actorState, this.context.window.to - this.detector.methods.correlationMs);
+      if (keptTimes.length === timesBefore && incident === undefined && !crossing) {
         delete actors[id];
         continue;
       }
@@ -464,7 +496,7 @@ export class Scan {
     for (const id of ids) {
       const actorState = actors[id];
       const hits = actorState.hits;
-      if (!actorState.incident && !holdsHitsSince(hits, cutoff)) {
+      if (!actorState.incident && !holdsHitsSince(hits, cutoff) && actorState.crossed === undefined) {
         // Most actors of a busy window end here: one delete instead of one per rule.
         delete actors[id];
         continue;
@@ -476,6 +508,43 @@ export class Scan {
       }
     }
   }
+}
+
+/** The scan's `matched` with the derived rules that fired (their indexes come after every matchable rule's). */
+function withDerived(matched: number[] | undefined, derived: MethodHit[]): number[] {
+  const all = matched ?? [];
+  for (const { index } of derived) all.push(index);
+  return all;
+}
+
+/** What the derived rules saw on an event, for its incident's evidence; undefined when there is nothing to show. */
+function derivedEvidence(derived: MethodHit[]): DerivedEvidence | undefined {
+  let evidence: DerivedEvidence | undefined;
+  for (const { firing } of derived) {
+    if (firing.newValue) ((evidence ??= {}).newValues ??= []).push(firing.newValue);
+    if (firing.travel) (evidence ??= {}).travel = firing.travel;
+  }
+  return evidence;
+}
+
+/** Whether the actor crossed some rule after `since` (correlation still needs them). */
+function crossedSince(actorState: ActorState, since: number): boolean {
+  const crossed = actorState.crossed;
+  if (crossed === undefined) return false;
+  for (const ruleId in crossed) if (crossed[ruleId] > since) return true;
+  return false;
+}
+
+/** Drops crossings at or before `before`; whether any is left (then the actor is carried for them). */
+function pruneCrossed(actorState: ActorState, before: number): boolean {
+  const crossed = actorState.crossed!;
+  let left = false;
+  for (const ruleId of Object.keys(crossed)) {
+    if (crossed[ruleId] <= before) delete crossed[ruleId];
+    else left = true;
+  }
+  if (!left) delete actorState.crossed;
+  return left;
 }
 
 /** Whether any rule holds a hit at or after ts (each rule's hits are in time order: the last is the newest). */

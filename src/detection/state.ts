@@ -31,6 +31,11 @@ export interface ActorState {
   /** Per rule id, the recent matched events (within the longest window or the lateness overlap), flattened (`Hits`). */
   hits: Record<string, Hits>;
   incident?: IncidentState;
+  /**
+   * Catalog v3 (correlation): when the actor last crossed each rule, kept for the longest multi_rule span (60 minutes by
+   * default), which outlives the hits. Absent unless a correlation rule is enabled and the actor crossed a rule.
+   */
+  crossed?: Record<string, number>;
 }
 
 /** What one run hands the next, through Temporal: bounded by the rules and caps, never by event volume. */
@@ -76,6 +81,8 @@ export interface PackedState {
   actors: string;
   /** Open incidents by actor id. */
   incidents: Record<string, IncidentState>;
+  /** Catalog v3: per actor, when each rule was last crossed (ActorState.crossed); absent when none. */
+  crossed?: Record<string, Record<string, number>>;
 }
 
 export function isPackedState(value: unknown): value is PackedState {

@@ -77,6 +77,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   const { args, hooks } = options;
   const { cadence } = args;
   const detector = new Detector(args.detection, cadence.latenessMs);
+  // Catalog v3: baselines built from the backtest's own input (no alert during a person's warm-up), as a dry run does.
+  const baselines = detector.methods.learns ? detector.methods.newBaselines() : undefined;
   const ticks = scheduleTicks(options.fromMs, options.toMs, cadence.intervalMs);
   const counters = { ...zeroCounters(), pages: 0 };
   const incidents = new Map<string, ReplayIncident>();
@@ -104,6 +106,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
         runAt: scheduledAt,
         lateAfterMs: lateAfterMs(cadence),
         state,
+        ...(baselines ? { baselines } : {}),
       }, hooks);
       for (const key of Object.keys(scanned.counters) as Array<keyof ScanCounters>) counters[key] += scanned.counters[key];
       counters.pages += scanned.pages;

@@ -114,6 +114,9 @@ export function replaySource(events: ReplaySource, args: AuditSpikeArgs): Replay
   const { cadence } = args;
   const interval = cadence.intervalMs;
   const detector = new Detector(args.detection, cadence.latenessMs);
+  // Catalog v3: the persons' baselines are built from the replay's own input, carried across its runs as the live
+  // store carries them (so a person's rules stay quiet during their warm-up here too).
+  const baselines = detector.methods.learns ? detector.methods.newBaselines() : undefined;
   let cursor = Math.floor(events.tsAt(0) / interval) * interval;
   let state: CarriedState = emptyState(cursor);
   const lastTs = events.tsAt(events.size - 1);
@@ -126,7 +129,7 @@ export function replaySource(events: ReplaySource, args: AuditSpikeArgs): Replay
   for (let scheduledAt = cursor + cadence.ingestionDelayMs + interval; cursor <= until; scheduledAt += interval) {
     const plan = planRun(cursor, scheduledAt, cadence);
     for (const window of plan.chunks) {
-      const scan = Scan.start(detector, { orgId: args.orgId, window, runAt: scheduledAt, lateAfterMs: lateAfterMs(cadence) }, state);
+      const scan = Scan.start(detector, { orgId: args.orgId, window, runAt: scheduledAt, lateAfterMs: lateAfterMs(cadence), ...(baselines ? { baselines } : {}) }, state);
       const end = firstAtOrAfter(events, window.to);
       for (let i = firstAtOrAfter(events, window.readFrom); i < end; i++) scan.add(events.eventAt(i));
       const result = scan.finish();

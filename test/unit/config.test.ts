@@ -22,6 +22,7 @@ test('an empty file gives the default catalog, every rule enabled', () => {
     'role_grant', 'api_key_create', 'app_key_create', 'monitor_delete', 'user_invite', 'org_auth_change', 'audit_defense_evasion',
     'audit_trail_disabled', 'security_notification_change', 'public_dashboard_share', 'admin_role_grant', 'support_user_write',
     'datadog_security_notification', 'sds_change', 'log_archive_change', 'restriction_policy_change', 'api_key_delete',
+    'new_country_sensitive', 'impossible_travel', 'multi_rule',
   ]);
   expect(args.detection.rules.every((r) => r.enabled)).toBe(true);
   expect(schedule).toMatchObject({ scheduleId: 'audit-spike-default', intervalMs: 300_000 });

@@ -1,6 +1,6 @@
 import {
   BASELINE_LIMITS, BASELINE_MAX_PERSON_BYTES, Baselines, COUNTRY_FIELD, ImpossibleTravelMethod, MethodSet, MultiRuleMethod, NewValueMethod,
-  ThresholdMethod, crossedBetween, cutCity, personKey, haversineKm, packBaselines, personOf, placeOf, unpackBaselines, type PersonBaseline,
+  ThresholdMethod, cutCity, personKey, haversineKm, packBaselines, personOf, placeOf, unpackBaselines, type PersonBaseline,
 } from '../../src/detection/methods';
 import { defaultMethod } from '../../src/config/resolve-methods';
 import type { RuleSpec } from '../../src/detection/types';
@@ -126,24 +126,19 @@ describe('threshold and multi-rule', () => {
     expect(method.check({ hits, ts: T0 + 9 * MIN })).toMatchObject({ severity: 'error', count: 3, start: T0 });
     expect(method.check({ hits: [T0, 1, T0 + 10 * MIN, 2, T0 + 11 * MIN, 3], ts: T0 + 11 * MIN })).toBeUndefined();
   });
-  test('crossedBetween: a crossing counts when the hit that reached the threshold is in the span', () => {
-    const hits = [T0, 1, T0 + MIN, 2, T0 + 2 * MIN, 3];
-    expect(crossedBetween(hits, threshold, T0 + 2 * MIN, T0 + 70 * MIN)).toBe(true);
-    expect(crossedBetween(hits, threshold, T0 + 2 * MIN + 1, T0 + 70 * MIN)).toBe(false);
-    expect(crossedBetween(hits.slice(0, 4), threshold, T0, T0 + 70 * MIN)).toBe(false);
-    expect(crossedBetween(undefined, threshold, T0, T0 + 70 * MIN)).toBe(false);
-  });
   test('three distinct rules within 60 minutes fire; the one crossed 60 minutes ago no longer counts', () => {
     const monitor = rule('monitor_delete', undefined);
     const saml = rule('org_auth_change', undefined);
     const admin = rule('admin_role_grant', undefined, { tiers: [{ count: 1, severity: 'critical' }] });
     const multi = rule('multi_rule', defaultMethod('multi_rule'), { tiers: [{ count: 1, severity: 'critical' }] });
     const method = new MultiRuleMethod(multi, [monitor, saml, admin, multi]);
-    const hits = { monitor_delete: [T0, 1], org_auth_change: [T0 + 20 * MIN, 2], admin_role_grant: [T0 + 40 * MIN, 3] };
-    expect(method.check({ hits, ts: T0 + 40 * MIN, crossing: ['admin_role_grant'] })).toEqual({ rule: 'multi_rule', count: 3 });
-    expect(method.check({ hits: { ...hits, admin_role_grant: [T0 + 60 * MIN, 3] }, ts: T0 + 60 * MIN, crossing: ['admin_role_grant'] })).toBeUndefined();
-    expect(method.check({ hits: { ...hits, admin_role_grant: [T0 + 60 * MIN - 1, 3] }, ts: T0 + 60 * MIN - 1, crossing: ['admin_role_grant'] })).toBeDefined();
-    expect(method.check({ hits, ts: T0 + 40 * MIN, crossing: [] })).toBeUndefined();
+    const crossed = { monitor_delete: T0, org_auth_change: T0 + 20 * MIN, multi_rule: T0 + 30 * MIN };
+    expect(method.check({ crossed, ts: T0 + 40 * MIN, crossing: ['admin_role_grant'] })).toEqual({ rule: 'multi_rule', count: 3 });
+    expect(method.check({ crossed, ts: T0 + 60 * MIN, crossing: ['admin_role_grant'] })).toBeUndefined();
+    expect(method.check({ crossed, ts: T0 + 60 * MIN - 1, crossing: ['admin_role_grant'] })).toBeDefined();
+    // Correlation rules never count themselves; no crossing, no firing.
+    expect(method.check({ crossed: { org_auth_change: T0, multi_rule: T0 }, ts: T0 + MIN, crossing: ['admin_role_grant'] })).toBeUndefined();
+    expect(method.check({ crossed, ts: T0 + 40 * MIN, crossing: [] })).toBeUndefined();
   });
 });
 

@@ -232,8 +232,11 @@ describe('carried state stays bounded', () => {
     const hits = result.state.actors['mallory@example.com'].hits.role_grant;
     expect(hitCount(hits)).toBeLessThanOrEqual(500 * 1.25);
     expect(triggers(result)[0].counts.role_grant).toBe(5000);
+    // Her crossing of role_grant is carried for multi_rule's 60 minutes (catalog v3), then nothing.
     const later = scanOnce([], { from: T0 + 5 * MIN, to: T0 + 60 * MIN, state: result.state });
-    expect(later.state.actors['mallory@example.com']).toBeUndefined();
+    expect(later.state.actors['mallory@example.com']).toEqual({ hits: {}, name: 'Mallory', crossed: { role_grant: expect.any(Number) } });
+    const after = scanOnce([], { from: T0 + 60 * MIN, to: T0 + 66 * MIN, state: later.state });
+    expect(after.state.actors['mallory@example.com']).toBeUndefined();
   });
 
   test('the end of a run drops expired hits and rules no longer enabled, and keeps an open burst whose hits are gone', () => {
@@ -257,9 +260,12 @@ describe('carried state stays bounded', () => {
     expect(next.state.actors['bob@example.com'].hits).toEqual({});
     expect(next.state.actors['bob@example.com'].incident).toBeDefined();
 
-    // Once every hit is past the horizon and the burst has been quiet for its window, nobody is carried.
+    // Once every hit is past the horizon and the burst has been quiet for its window, only Bob's crossing of
+    // monitor_delete is carried (catalog v3's multi_rule looks back 60 minutes); past that, nobody.
     const last = scanOnce([], { yaml, from: T0 + 15 * MIN, to: T0 + 40 * MIN, state: next.state });
-    expect(last.state.actors).toEqual({});
+    expect(last.state.actors).toEqual({ 'bob@example.com': { hits: {}, crossed: { monitor_delete: T0 } } });
+    const gone = scanOnce([], { yaml, from: T0 + 40 * MIN, to: T0 + 61 * MIN, state: last.state });
+    expect(gone.state.actors).toEqual({});
   });
 
   test('state size does not grow with noise', () => {

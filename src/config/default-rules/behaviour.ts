@@ -100,7 +100,7 @@ export const BEHAVIOUR_RULES: DefaultRule[] = [
       {
         name: 'three distinct rules within an hour page at critical',
         events: [
-          { actor: 'mallory@example.com', at: '0s', attributes: { 'evt.name': 'Monitor', 'asset.type': 'monitor', action: 'deleted' } },
+          { actor: 'mallory@example.com', at: '0s', attributes: { 'evt.name': 'Security Monitoring', 'asset.type': 'security_rule', action: 'deleted' } },
           { actor: 'mallory@example.com', at: '20m', attributes: { 'evt.name': 'Organization Management', 'asset.type': 'identity_provider', action: 'modified' } },
           { actor: 'mallory@example.com', at: '40m', attributes: { 'evt.name': 'Access Management', 'asset.type': 'role', action: 'modified', 'asset.name': 'Datadog Admin Role' } },
         ],
@@ -109,7 +109,7 @@ export const BEHAVIOUR_RULES: DefaultRule[] = [
       {
         name: 'two distinct rules stay without it',
         events: [
-          { actor: 'mallory@example.com', at: '0s', attributes: { 'evt.name': 'Monitor', 'asset.type': 'monitor', action: 'deleted' } },
+          { actor: 'mallory@example.com', at: '0s', attributes: { 'evt.name': 'Security Monitoring', 'asset.type': 'security_rule', action: 'deleted' } },
           { actor: 'mallory@example.com', at: '20m', attributes: { 'evt.name': 'Organization Management', 'asset.type': 'identity_provider', action: 'modified' } },
         ],
         expect: { pages: false },
@@ -117,7 +117,7 @@ export const BEHAVIOUR_RULES: DefaultRule[] = [
       {
         name: 'three rules spread over more than an hour stay without it',
         events: [
-          { actor: 'mallory@example.com', at: '0s', attributes: { 'evt.name': 'Monitor', 'asset.type': 'monitor', action: 'deleted' } },
+          { actor: 'mallory@example.com', at: '0s', attributes: { 'evt.name': 'Security Monitoring', 'asset.type': 'security_rule', action: 'deleted' } },
           { actor: 'mallory@example.com', at: '40m', attributes: { 'evt.name': 'Organization Management', 'asset.type': 'identity_provider', action: 'modified' } },
           { actor: 'mallory@example.com', at: '80m', attributes: { 'evt.name': 'Access Management', 'asset.type': 'role', action: 'modified', 'asset.name': 'Datadog Admin Role' } },
         ],

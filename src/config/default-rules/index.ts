@@ -1,6 +1,7 @@
 import type { RuleSpec } from '../../detection/types';
 import { RuleTestSchema, type RuleTest } from '../rule-tests-schema';
 import { ACCESS_RULES } from './access';
+import { BEHAVIOUR_RULES } from './behaviour';
 import { KEY_RULES } from './keys';
 import type { DefaultRule } from './rule';
 import { SHARING_RULES } from './sharing';
@@ -11,9 +12,11 @@ const ORDER = [
   'role_grant', 'api_key_create', 'app_key_create', 'monitor_delete', 'user_invite', 'org_auth_change', 'audit_defense_evasion',
   'audit_trail_disabled', 'security_notification_change', 'public_dashboard_share', 'admin_role_grant', 'support_user_write',
   'datadog_security_notification', 'sds_change', 'log_archive_change', 'restriction_policy_change', 'api_key_delete',
+  // v3 (design.md "Default rule catalog v3"): what a threshold cannot see.
+  'new_country_sensitive', 'impossible_travel', 'multi_rule',
 ];
 
-const ALL: DefaultRule[] = [...ACCESS_RULES, ...KEY_RULES, ...TAMPERING_RULES, ...SHARING_RULES]
+const ALL: DefaultRule[] = [...ACCESS_RULES, ...KEY_RULES, ...TAMPERING_RULES, ...SHARING_RULES, ...BEHAVIOUR_RULES]
   .sort((a, b) => ORDER.indexOf(a.rule.id) - ORDER.indexOf(b.rule.id));
 
 /** The default catalog (stable ids), matching the terms of Datadog's Audit Trail events reference. */

@@ -1,7 +1,6 @@
 import { pathGetter, type Getter } from '../event-fields';
 import { compileMatch } from '../rules';
 import type { RuleSpec } from '../types';
-import type { Hits } from '../windows';
 import { BASELINE_LIMITS, Baselines } from './baseline';
 import { ImpossibleTravelMethod } from './impossible-travel';
 import type { Firing } from './method';
@@ -81,9 +80,9 @@ export class MethodSet {
     return this.multi.length > 0;
   }
 
-  /** The longest span a correlation rule looks back over (the detector keeps hits that long). */
+  /** The longest span a correlation rule looks back over (the scan keeps crossing times that long). */
   get correlationMs(): number {
-    return this.multi.reduce((max, { method }) => Math.max(max, method.rule.method?.kind === 'multi_rule' ? method.rule.method.withinMs : 0), 0);
+    return this.multi.reduce((max, { method }) => Math.max(max, method.withinMs), 0);
   }
 
   /** The learned fields (their server-side query needs them to exist). */
@@ -145,10 +144,10 @@ export class MethodSet {
   }
 
   /** An event that crossed `crossing` (rule ids): the correlation rules that fire, or undefined. */
-  correlate(hits: Record<string, Hits>, ts: number, crossing: string[]): MethodHit[] | undefined {
+  correlate(crossed: Readonly<Record<string, number>>, ts: number, crossing: string[]): MethodHit[] | undefined {
     let fired: MethodHit[] | undefined;
     for (const { index, method } of this.multi) {
-      const firing = method.check({ hits, ts, crossing: crossing.filter((id) => id !== method.rule.id) });
+      const firing = method.check({ crossed, ts, crossing });
       if (firing) (fired ??= []).push({ index, firing });
     }
     return fired;
