@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { loadFleet } from '../../src/config/fleet';
 import { workerRuntimeSettings } from '../../src/worker-settings';
@@ -67,6 +68,27 @@ function containerOf(objects: Obj[], deployment: string): Container {
   const containers = find(objects, 'Deployment', deployment).spec.template.spec.containers as Container[];
   expect(containers).toHaveLength(1);
   return containers[0]!;
+}
+
+/**
+ * Unknown field names (a misspelt `livenessProbe`), which the schema validators let through: each object as a literal of
+ * its kubernetes-models TypeScript type, so the compiler's excess-property check names any field Kubernetes does not have.
+ */
+function unknownFields(objects: object[]): string[] {
+  mkdirSync(join(root, '.tools'), { recursive: true });
+  const dir = mkdtempSync(join(root, '.tools', 'k8s-types-'));
+  try {
+    const file = join(dir, 'objects.ts');
+    const lines = (objects as Obj[]).flatMap((o, i) => {
+      const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+      return [`import type { I${o.kind} as T${i} } from 'kubernetes-models/${group ? `${group}/` : ''}${version}/${o.kind}';`, `export const o${i}: T${i} = ${JSON.stringify(o)};`];
+    });
+    writeFileSync(file, lines.join('\n'));
+    const program = ts.createProgram([file], { noEmit: true, strict: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] });
+    return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Every secret variable a config names, for the worker (scans, pages, containment) and for the webhook receiver. */
@@ -145,6 +167,14 @@ describe.each(VARIANTS)('kustomize build %s', (variant) => {
     expect(broken!.errors.join('\n')).toMatch(/selector/);
     expect(unknown!.errors.join('\n')).toMatch(/no schema for example.com\/v1 Nothing/);
   });
+
+  test('no object has a field Kubernetes does not know (the API types of kubernetes-models, by the TypeScript compiler)', () => {
+    const objects = render(variant);
+    expect(unknownFields(objects)).toEqual([]);
+    const worker = structuredClone(find(objects, 'Deployment', 'audit-spike-worker')) as any;
+    worker.spec.template.spec.containers[0].livenesProbe = worker.spec.template.spec.containers[0].livenessProbe;
+    expect(unknownFields([worker]).join('\n')).toMatch(/'"?livenesProbe"?' does not exist in type 'IContainer'/);
+  }, 120_000);
 
   test('Secrets are referenced by name, never rendered; every ConfigMap reference resolves', () => {
     const objects = render(variant);
