@@ -73,6 +73,7 @@ async function runBacktestCommand(argv: string[], env: Environment = process.env
       fromMs: flags.from,
       toMs: flags.to,
       datadog: createDatadogAuditClient(args.datadog, env),
+      skipPastRetention: true,
       hooks: {
         sleep,
         retrying: (reason, delayMs, attempt) => note(`audit-spike backtest: ${reason}; retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),
@@ -85,14 +86,19 @@ async function runBacktestCommand(argv: string[], env: Environment = process.env
       },
     });
     const warnings = report.warnings ?? [];
-    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatBacktest(report)}\n${warnings.map((w) => `\nWarning: ${w}\n`).join('')}`);
+    // Warnings come before the verdict: in the report's text, or on stderr before the JSON.
     if (flags.json) for (const warning of warnings) note(`audit-spike backtest: warning: ${warning}`);
+    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatBacktest(report)}\n`);
     return 0;
   } catch (error) {
     progress?.clear();
     if (error instanceof ApplicationFailure) {
       const keys = `(The backtest reads the keys from ${args.datadog.apiKeyEnv} and ${args.datadog.appKeyEnv} in this shell's environment.)`;
-      process.stderr.write(`audit-spike backtest: ${error.message}\n${error.type === 'DatadogAuthRejected' ? `${keys}\n` : ''}`);
+      // The scan's own advice is for the worker ("the next scheduled run will retry"); a backtest is run again by hand.
+      const message = error.type === 'DatadogAuthRejected'
+        ? `${error.message.replace(/\s*Fix the worker's environment; the next scheduled run will retry\.\s*$/, '')} Set the right keys in this shell and run the backtest again.`
+        : error.message.replace(/the next scheduled run will retry/g, 'run the backtest again');
+      process.stderr.write(`audit-spike backtest: ${message}\n${error.type === 'DatadogAuthRejected' ? `${keys}\n` : ''}`);
       return 1;
     }
     throw error;

@@ -31,6 +31,8 @@ export function formatBacktest(report: BacktestReport): string {
       `${report.runs[0]?.scheduledAt ?? report.requested.from} to ${report.runs[report.runs.length - 1]?.scheduledAt ?? report.requested.to}, ` +
       `reading audit events from ${report.read.from} to ${report.read.to}. Nothing was paged.`,
     '',
+    // What the reader must know before the verdict (a range past Datadog's retention reads as quiet).
+    ...(report.warnings ?? []).flatMap((warning) => [`Warning: ${warning}`, '']),
   ];
   const busy = report.runs.flatMap(runLines);
   lines.push(...(busy.length ? busy : ['No run would have paged, updated or suppressed anything.']), '');

@@ -3,6 +3,7 @@ import type { AuditSpikeArgs } from '../config/args-schema';
 import { Detector } from '../detection/detector';
 import { DEFAULT_RETENTION_MS, lateAfterMs, pastRetention, planRun } from '../detection/plan';
 import { formatDuration } from '../detection/duration';
+import { plural } from '../detection/grammar';
 import { zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from '../detection/scan';
 import type { IncidentSummary } from '../detection/summary';
 import type { IncidentRecord } from '../workflows/run-result';
@@ -50,6 +51,11 @@ export interface BacktestOptions {
   nowMs?: number;
   datadog: DatadogAuditClient;
   hooks: ScanRetryHooks & { runDone?(run: BacktestRun, index: number, total: number): void };
+  /**
+   * Ask Datadog nothing for time past its retention (`nowMs` − datadog.retention): those windows are skipped, not paged
+   * through page by empty page, and the report's warning says so. The CLI sets it; off, they are read (tests of old data).
+   */
+  skipPastRetention?: boolean;
 }
 
 /**
@@ -87,17 +93,26 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   let cursor: number | undefined;
   let state: CarriedState | undefined;
   let readFrom: number | undefined;
+  const retentionMs = args.datadog.retentionMs ?? DEFAULT_RETENTION_MS;
+  const nowMs = options.nowMs ?? Date.now();
+  const readableFrom = options.skipPastRetention ? nowMs - retentionMs : -Infinity;
+  let windowsSkipped = 0;
 
   for (const [index, scheduledAt] of ticks.entries()) {
     const plan = planRun(cursor, scheduledAt, cadence);
-    state ??= emptyState(plan.chunks[0]?.from ?? plan.to);
     readFrom ??= plan.chunks[0]?.from;
     const run: BacktestRun = {
       scheduledAt: new Date(scheduledAt).toISOString(),
       window: plan.chunks.length ? { from: new Date(plan.chunks[0].from).toISOString(), to: new Date(plan.to).toISOString() } : null,
       eventsRead: 0, matched: 0, pages: 0, actions: [], suppressed: [],
     };
-    for (const window of plan.chunks) {
+    for (const planned of plan.chunks) {
+      if (planned.to <= readableFrom) {
+        windowsSkipped++;
+        continue;
+      }
+      const window = planned.from < readableFrom ? { ...planned, from: Math.ceil(readableFrom / 1000) * 1000 } : planned;
+      state ??= emptyState(window.from);
       const scanned = await scanWindowWithRetries(options.datadog, detector, {
         orgId: args.orgId,
         datadog: args.datadog,
@@ -124,10 +139,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     hooks.runDone?.(run, index, ticks.length);
   }
 
-  const retentionMs = args.datadog.retentionMs ?? DEFAULT_RETENTION_MS;
   const readStart = readFrom ?? options.fromMs;
-  const gone = pastRetention(readStart, cursor ?? options.toMs, options.nowMs ?? Date.now(), retentionMs);
-  const warnings = gone ? [retentionWarning(gone, retentionMs)] : [];
+  const gone = pastRetention(readStart, cursor ?? options.toMs, nowMs, retentionMs);
+  const warnings = gone ? [retentionWarning(gone, retentionMs, windowsSkipped)] : [];
   return {
     org: args.orgId,
     intervalMs: cadence.intervalMs,
@@ -141,9 +155,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   };
 }
 
-function retentionWarning(gone: { from: number; to: number; readableFrom: number }, retentionMs: number): string {
+function retentionWarning(gone: { from: number; to: number; readableFrom: number }, retentionMs: number, windowsSkipped: number): string {
   const iso = (ms: number) => new Date(ms).toISOString();
+  const what = windowsSkipped > 0
+    ? `the backtest did not ask Datadog for them (${plural(windowsSkipped, 'window')} skipped), and found nothing there, which says nothing about what happened then`
+    : 'the runs reading them found nothing there, which says nothing about what happened then';
   return `Datadog keeps audit events for ${formatDuration(retentionMs)} (datadog.retention), so the events from ${iso(gone.from)} to ${iso(gone.to)} ` +
-    `are gone: the runs reading them found nothing there, which says nothing about what happened then. Datadog can be read from ` +
+    `are gone: ${what}. Datadog can be read from ` +
     `${iso(gone.readableFrom)}: backtest from then on, or set datadog.retention if your org keeps audit events longer (3d to 90d).`;
 }

@@ -198,7 +198,8 @@ describe('against the Datadog simulator', () => {
     }
     const configFile = () => {
       const file = join(dir, 'sim.yaml');
-      writeFileSync(file, `org: acme\ndatadog:\n  baseUrl: ${sim.url}\n`);
+      // Its events are of 2026-11-24: tell the backtest this org keeps them (it asks Datadog nothing past the retention).
+      writeFileSync(file, `org: acme\ndatadog:\n  baseUrl: ${sim.url}\n  retention: 90d\n`);
       return file;
     };
 
