@@ -2,7 +2,7 @@ import type { AuditSpikeArgs } from '../config/args-schema';
 import { plural } from '../detection/grammar';
 import type { SuppressedBurst } from '../detection/scan';
 import type { AuditEventLike } from '../detection/types';
-import { replaySource, timeOrder, arraySource, type ReplaySource } from './engine';
+import { Replayer, arraySource, timeOrder, type ReplayReport, type ReplaySource } from './engine';
 import { openEventsFile, type EventsFileFormat, type EventsFileOptions, type SkipCounts } from './events-file';
 import { formatIncidents, toIncidentOutput, type IncidentOutput } from './incidents';
 
@@ -60,8 +60,7 @@ interface InputFacts {
   implausible?: { earliest: number; latest: number };
 }
 
-function build(events: ReplaySource, facts: InputFacts, args: AuditSpikeArgs): DryRunOutput {
-  const report = replaySource(events, args);
+function build(report: ReplayReport, facts: InputFacts): DryRunOutput {
   const { skipped, read } = facts;
   const eventsSkipped = skipped.notJson + skipped.notAnEvent + skipped.noTimestamp + skipped.implausibleTimestamp;
   const warnings: string[] = [];
@@ -103,20 +102,26 @@ function build(events: ReplaySource, facts: InputFacts, args: AuditSpikeArgs): D
 export function dryRunEvents(events: AuditEventLike[], badLines: number, args: AuditSpikeArgs): DryRunOutput {
   const { ordered, unusable } = timeOrder(events);
   const skipped = { notJson: badLines, notAnEvent: 0, noTimestamp: unusable, implausibleTimestamp: 0 };
-  return build(arraySource(ordered), { read: events.length + badLines, skipped, format: 'events' }, args);
+  return build(new Replayer(arraySource(ordered), args).finish(), { read: events.length + badLines, skipped, format: 'events' });
 }
 
 /**
  * The same for a file, read in chunks and replayed in time order without holding its events (events-file.ts): memory
- * follows the number of usable events (24 bytes each), not the file's size.
+ * follows the number of usable events (24 bytes each) and the busiest run, not the file's size.
  */
 export function dryRunFile(path: string, options: EventsFileOptions, args: AuditSpikeArgs): DryRunOutput {
-  const file = openEventsFile(path, options);
+  // A file in time order is replayed as it is read; one out of order is replayed after, from its index.
+  let following: Replayer | undefined;
+  const file = openEventsFile(path, options, (source: ReplaySource) => {
+    const replayer = (following = new Replayer(source, args));
+    return (known, nextTs) => replayer.advance(known, nextTs);
+  });
   try {
-    return build(file, {
+    const report = (file.inOrder && following ? following : new Replayer(file, args)).finish();
+    return build(report, {
       read: file.read, skipped: file.skipped, format: file.format, accepted: { earliestMs: options.earliestMs, latestMs: options.latestMs },
       ...(file.implausible ? { implausible: file.implausible } : {}),
-    }, args);
+    });
   } finally {
     file.close();
   }

@@ -10,9 +10,11 @@ import type { ReplaySource } from './engine';
  *   pretty-printed over many lines);
  * - a JSON array of events (one line or pretty-printed).
  *
- * Memory: the file is read twice in fixed-size chunks, never whole. The first pass keeps, per usable event, its
- * timestamp, byte offset and length (24 bytes); the second reads each event again, by offset, in time order, when the
- * replay reaches it. Peak memory is a fixed part (chunks, the largest single event) plus 24 bytes per usable event;
+ * Memory: the file is read in fixed-size chunks, never whole. The read keeps, per usable event, its timestamp, byte
+ * offset and length (24 bytes), and the most recent events parsed (up to `keepParsedBytes` of their JSON). A file in
+ * time order (the usual case) is replayed while it is read, in one pass (`Follow`). A file out of order is replayed
+ * after the read, in time order, each event read again by its offset (or taken from those kept). Peak memory is a fixed
+ * part (chunks, the events kept, the largest event, the events of the busiest run) plus 24 bytes per usable event;
  * past `maxEvents` usable events the read stops with an error that says so (split the file by time).
  */
 
@@ -50,8 +52,11 @@ export const DEFAULT_MAX_EVENTS = 20_000_000;
 /** No single event (or top-level value that is not a page) may be larger: Datadog's are a few kilobytes. */
 export const MAX_VALUE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
-/** About 50,000 events of 600 bytes, some 150 MB parsed: the rest of a larger file is parsed again when replayed. */
-export const DEFAULT_KEEP_PARSED_BYTES = 32 * 1024 * 1024;
+/**
+ * About 13,000 events of 600 bytes (some 40 MB parsed): a small file out of time order is parsed once, and a file in
+ * order finds the events of the run under way here. The rest is parsed again from the file when replayed.
+ */
+export const DEFAULT_KEEP_PARSED_BYTES = 8 * 1024 * 1024;
 
 export class EventsFileError extends Error {}
 
@@ -63,6 +68,8 @@ export interface EventsFile extends ReplaySource {
   skipped: SkipCounts;
   /** The earliest and latest implausible timestamps seen (epoch ms), when there were any. */
   implausible?: { earliest: number; latest: number };
+  /** The usable events were in time order: a replay that followed the read (`Follow`) saw all of them, in order. */
+  inOrder: boolean;
   /** Closes the file; the source is unusable after. */
   close(): void;
 }
@@ -135,27 +142,32 @@ function hasByteOrderMark(fd: number): boolean {
 }
 
 /** Reads and indexes the file (first pass); the result reads each event again when the replay asks for it. */
-export function openEventsFile(path: string, options: EventsFileOptions): EventsFile {
+export function openEventsFile(path: string, options: EventsFileOptions, follow?: Follow): EventsFile {
   const fd = openSync(path, 'r');
   try {
-    return indexFile(fd, path, options);
+    return indexFile(fd, path, options, follow);
   } catch (error) {
     closeSync(fd);
     throw error;
   }
 }
 
-function indexFile(fd: number, path: string, options: EventsFileOptions): EventsFile {
+/**
+ * Given the file as a source (while it is read), returns what to call as each usable event comes, for as long as the
+ * file is in time order: the events before index `known` are all the events before `nextTs`.
+ */
+export type Follow = (source: ReplaySource) => (known: number, nextTs: number) => void;
+
+function indexFile(fd: number, path: string, options: EventsFileOptions, follow?: Follow): EventsFile {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const index = new Index(options.maxEvents ?? DEFAULT_MAX_EVENTS, path);
+  const source = new FileEvents(fd, path, index, options.keepParsedBytes ?? DEFAULT_KEEP_PARSED_BYTES, chunkBytes);
+  const onEvent = follow?.(source);
   const skipped: SkipCounts = { notJson: 0, notAnEvent: 0, noTimestamp: 0, implausibleTimestamp: 0 };
   let implausible: EventsFile['implausible'];
   let read = 0;
   const shapes = { lines: 0, pages: 0, arrays: 0 };
   let lineMode = detectLineMode(fd, chunkBytes);
-  const kept: Array<AuditEventLike | undefined> = [];
-  let keptBytes = 0;
-  const keepBytes = options.keepParsedBytes ?? DEFAULT_KEEP_PARSED_BYTES;
 
   /** One candidate event: parsed once here for its timestamp, then dropped (the replay reads it again by offset). */
   const consider = (buffer: Buffer, start: number, end: number, globalStart: number) => {
@@ -189,11 +201,9 @@ function indexFile(fd: number, path: string, options: EventsFileOptions): Events
       implausible = implausible ? { earliest: Math.min(implausible.earliest, ts), latest: Math.max(implausible.latest, ts) } : { earliest: ts, latest: ts };
       return;
     }
-    if (keptBytes + byteLength <= keepBytes) {
-      // Small files (and the start of large ones) are parsed once: the replay takes these from memory.
-      keptBytes += byteLength;
-      kept[index.size] = event as AuditEventLike;
-    }
+    // While the file is in time order, the replay runs as it is read: every run that ends by this event's time.
+    if (onEvent !== undefined && index.sorted && (index.size === 0 || ts >= index.ts[index.size - 1])) onEvent(index.size, ts);
+    source.keep(index.size, event as AuditEventLike, byteLength);
     index.push(ts, globalStart, byteLength);
   };
 
@@ -446,59 +456,98 @@ function indexFile(fd: number, path: string, options: EventsFileOptions): Events
   const format: EventsFileFormat = read === 0 ? 'empty'
     : [shapes.pages > 0, shapes.arrays > 0, shapes.lines > 0].filter(Boolean).length > 1 ? 'mixed'
     : shapes.pages > 0 ? 'api-response' : shapes.arrays > 0 ? 'json-array' : 'json-lines';
-  return fileSource(fd, path, index, kept, { format, read, skipped, ...(implausible ? { implausible } : {}) }, chunkBytes);
+  source.complete({ format, read, skipped, ...(implausible ? { implausible } : {}) });
+  return source;
 }
 
-function fileSource(fd: number, path: string, index: Index, kept: Array<AuditEventLike | undefined>, facts: Pick<EventsFile, 'format' | 'read' | 'skipped' | 'implausible'>, chunkBytes: number): EventsFile {
-  const { size, sorted } = index;
-  // The columns shrink to their size; the time order is a permutation only when the file is not already in order.
-  const ts = index.ts.slice(0, size);
-  const offset = index.offset.slice(0, size);
-  const length = index.length.slice(0, size);
-  let order: Uint32Array | undefined;
-  if (!sorted) {
-    order = new Uint32Array(size);
-    for (let k = 0; k < size; k++) order[k] = k;
-    order.sort((a, b) => ts[a] - ts[b] || a - b);
-  }
-  let cache = Buffer.alloc(0);
-  let cacheStart = 0;
-  let cacheEnd = 0;
+/** The file as a replay source: live while the first pass reads it (in file order), in time order once it is read. */
+class FileEvents implements EventsFile {
+  format: EventsFileFormat = 'empty';
+  read = 0;
+  skipped: SkipCounts = { notJson: 0, notAnEvent: 0, noTimestamp: 0, implausibleTimestamp: 0 };
+  implausible?: { earliest: number; latest: number };
+  /** Whether the file was in time order: then a replay that followed the first pass saw every event in order. */
+  inOrder = true;
+  /** Time order, when the file is not in it: a permutation of the file order. */
+  private order?: Uint32Array;
+  /** The most recent events parsed by the first pass, by file index from `keptFrom` on, up to `keepBytes` of their JSON. */
+  private readonly kept: Array<AuditEventLike | undefined> = [];
+  private keptFrom = 0;
+  private keptBytes = 0;
+  private cache = Buffer.alloc(0);
+  private cacheStart = 0;
+  private cacheEnd = 0;
   // Read-ahead that adapts: a whole chunk while reads serve many events (a file in order, or in reverse order, as the
   // API's newest-first pages are), shrinking to little more than one event when the order jumps about (shuffled).
-  let window = chunkBytes;
-  let served = 0;
-  let lastStart = -1;
-  let open = true;
-  return {
-    path,
-    ...facts,
-    size,
-    tsAt: order ? (i) => ts[order![i]] : (i) => ts[i],
-    eventAt(i: number): AuditEventLike {
-      const k = order ? order[i] : i;
-      const held = kept[k];
-      if (held !== undefined) return held;
-      const start = offset[k];
-      const end = start + length[k];
-      if (start < cacheStart || end > cacheEnd) {
-        if (lastStart >= 0) window = served >= 8 ? Math.min(chunkBytes, window * 2) : Math.max(Math.min(chunkBytes, 4096), window >> 2);
-        served = 0;
-        const backward = start < lastStart;
-        const from = backward ? Math.max(0, end - Math.max(window, length[k])) : start;
-        const want = Math.max(window, end - from);
-        if (cache.length < want) cache = Buffer.alloc(Math.max(want, chunkBytes));
-        const n = readSync(fd, cache, 0, want, from);
-        cacheStart = from;
-        cacheEnd = from + n;
-        if (cacheEnd < end) throw new EventsFileError(`${path} changed while it was replayed (an event at byte ${start} is no longer whole)`);
-      } else served++;
-      lastStart = start;
-      return JSON.parse(cache.toString('utf8', start - cacheStart, end - cacheStart)) as AuditEventLike;
-    },
-    close() {
-      if (open) closeSync(fd);
-      open = false;
-    },
-  };
+  private window: number;
+  private served = 0;
+  private lastStart = -1;
+  private open = true;
+
+  constructor(private readonly fd: number, readonly path: string, private readonly index: Index, private readonly keepBytes: number, private readonly chunkBytes: number) {
+    this.window = chunkBytes;
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  keep(k: number, event: AuditEventLike, bytes: number): void {
+    if (bytes > this.keepBytes) return;
+    this.kept[k] = event;
+    this.keptBytes += bytes;
+    while (this.keptBytes > this.keepBytes) {
+      const oldest = this.kept[this.keptFrom];
+      if (oldest !== undefined) {
+        this.kept[this.keptFrom] = undefined;
+        this.keptBytes -= this.index.length[this.keptFrom];
+      }
+      this.keptFrom++;
+    }
+  }
+
+  complete(facts: Pick<EventsFile, 'format' | 'read' | 'skipped' | 'implausible'>): void {
+    Object.assign(this, facts);
+    const { size, sorted, ts } = this.index;
+    this.inOrder = sorted;
+    if (!sorted) {
+      const order = new Uint32Array(size);
+      for (let k = 0; k < size; k++) order[k] = k;
+      order.sort((a, b) => ts[a] - ts[b] || a - b);
+      this.order = order;
+    }
+  }
+
+  tsAt(i: number): number {
+    return this.index.ts[this.order ? this.order[i] : i];
+  }
+
+  eventAt(i: number): AuditEventLike {
+    const k = this.order ? this.order[i] : i;
+    const held = this.kept[k];
+    if (held !== undefined) return held;
+    const start = this.index.offset[k];
+    const length = this.index.length[k];
+    const end = start + length;
+    if (start < this.cacheStart || end > this.cacheEnd) {
+      if (this.lastStart >= 0) {
+        this.window = this.served >= 8 ? Math.min(this.chunkBytes, this.window * 2) : Math.max(Math.min(this.chunkBytes, 4096), this.window >> 2);
+      }
+      this.served = 0;
+      const from = start < this.lastStart ? Math.max(0, end - Math.max(this.window, length)) : start;
+      const want = Math.max(this.window, end - from);
+      if (this.cache.length < want) this.cache = Buffer.alloc(Math.max(want, this.chunkBytes));
+      const n = readSync(this.fd, this.cache, 0, want, from);
+      this.cacheStart = from;
+      this.cacheEnd = from + n;
+      if (this.cacheEnd < end) throw new EventsFileError(`${this.path} changed while it was replayed (an event at byte ${start} is no longer whole)`);
+    } else this.served++;
+    this.lastStart = start;
+    return JSON.parse(this.cache.toString('utf8', start - this.cacheStart, end - this.cacheStart)) as AuditEventLike;
+  }
+
+  close(): void {
+    if (this.open) closeSync(this.fd);
+    this.open = false;
+  }
 }
