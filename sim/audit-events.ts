@@ -110,6 +110,48 @@ function userOf(actor: Actor): Record<string, string> | undefined {
   return { ...(actor.id ? { id: actor.id } : {}), ...(actor.email ? { email: actor.email } : {}), uuid, ...(actor.name ? { name: actor.name } : {}) };
 }
 
+/** Where an event came from, as Datadog's geoip enrichment records it (design.md "Default rule catalog v3"). */
+export interface GeoPlace {
+  ip: string;
+  country: string;
+  countryName: string;
+  continent: { code: string; name: string };
+  city: string;
+  lat: number;
+  lon: number;
+  timezone: string;
+  as: { number: string; name: string; type: string };
+}
+
+export const PLACES = {
+  newYork: { ip: '198.51.100.31', country: 'US', countryName: 'United States', continent: { code: 'NA', name: 'North America' }, city: 'New York', lat: 40.71427, lon: -74.00597, timezone: 'America/New_York', as: { number: 'AS7922', name: 'Example Cable', type: 'isp' } },
+  chicago: { ip: '198.51.100.77', country: 'US', countryName: 'United States', continent: { code: 'NA', name: 'North America' }, city: 'Chicago', lat: 41.85003, lon: -87.65005, timezone: 'America/Chicago', as: { number: 'AS7018', name: 'Example Telecom', type: 'isp' } },
+  singapore: { ip: '203.0.113.200', country: 'SG', countryName: 'Singapore', continent: { code: 'AS', name: 'Asia' }, city: 'Singapore', lat: 1.28967, lon: 103.85007, timezone: 'Asia/Singapore', as: { number: 'AS64500', name: 'Example Cloud', type: 'hosting' } },
+  bucharest: { ip: '203.0.113.66', country: 'RO', countryName: 'Romania', continent: { code: 'EU', name: 'Europe' }, city: 'Bucharest', lat: 44.43225, lon: 26.10626, timezone: 'Europe/Bucharest', as: { number: 'AS64501', name: 'Example Hosting', type: 'hosting' } },
+} satisfies Record<string, GeoPlace>;
+
+/** `network.client` with the recorded geoip shape. */
+export function located(place: GeoPlace): Record<string, unknown> {
+  return {
+    ip: place.ip,
+    geoip: {
+      continent: place.continent, country: { name: place.countryName, iso_code: place.country }, city: { name: place.city }, timezone: place.timezone,
+      as: { number: place.as.number, route: `${place.ip}/16`, domain: 'example.net', name: place.as.name, type: place.as.type },
+      ipAddress: place.ip, location: { latitude: place.lat, longitude: place.lon },
+    },
+  };
+}
+
+/** The everyday login the learning set starts from. */
+export const LOGIN: ActionSpec = { evt: 'Authentication', assetType: 'user', action: 'login', method: 'POST' };
+
+/** `auditEvent` from a place (geoip on `network.client`). */
+export function locatedEvent(at: Date | number | string, actor: Actor, action: ActionSpec, place: GeoPlace): AuditEventJson {
+  const event = auditEvent(at, actor, action);
+  event.attributes.attributes.network = { client: located(place) };
+  return event;
+}
+
 /** A deterministic id unless one is given; Datadog ids are opaque strings. */
 export function auditEvent(at: Date | number | string, actor: Actor, action: ActionSpec, id?: string): AuditEventJson {
   const epochMs = new Date(at).getTime();

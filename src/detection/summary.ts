@@ -1,7 +1,7 @@
 import { UNKNOWN_ACTOR, UNKNOWN_ACTOR_LABEL } from './actor';
 import { formatDuration } from './duration';
 import { showEvidence, type Evidence } from './evidence';
-import { assetLines, evidenceText, linksText, runbookText, sampleLines, type RuleRunbook } from './evidence-text';
+import { assetLines, behaviourPhrases, evidenceText, linksText, runbookText, sampleLines, type RuleRunbook } from './evidence-text';
 import { plural, spanPhrase } from './grammar';
 import { auditTrailQueryLink, incidentLinks, type IncidentLink } from './links';
 import type { IncidentState } from './state';
@@ -34,10 +34,12 @@ export const TEMPLATE_PLACEHOLDERS = [
   'actor', 'actorName', 'actorLabel', 'org', 'severity', 'rules', 'counts', 'countLines', 'events',
   'firstSeen', 'lastSeen', 'duration', 'link', 'late', 'dedupKey',
   'changes', 'span', 'evidence', 'ips', 'userAgents', 'authMethods', 'actorTypes', 'assets', 'samples', 'links', 'runbook',
+  'behaviour',
 ] as const;
 
 export const DEFAULT_TEMPLATES: Templates = {
-  title: '[{{severity}}] {{actorLabel}}: {{changes}} {{span}} ({{counts}}){{late}}',
+  // {{behaviour}} is empty unless catalog v3 saw something: "; first sensitive change from Romania (seen before: …)".
+  title: '[{{severity}}] {{actorLabel}}: {{changes}} {{span}} ({{counts}}){{late}}{{behaviour}}',
   body: [
     'Actor: {{actorLabel}}',
     'Datadog org: {{org}}',
@@ -158,6 +160,7 @@ export function summarize(incident: IncidentState, context: SummaryContext): Inc
     userAgents: evidence.userAgents.join(', '),
     authMethods: evidence.authMethods.join(', '),
     actorTypes: evidence.actorTypes.join(', '),
+    behaviour: behaviourPhrases(evidence).map((phrase) => `; ${phrase}`).join(''),
   };
   // The longer texts only when a template shows them (a run may summarize thousands of incidents).
   const used = (name: string) => usesPlaceholder(context.templates.title, name) || usesPlaceholder(context.templates.body, name);

@@ -13,7 +13,7 @@ import { isRunResult, type IncidentRecord, type RunResult, type StateRef } from 
 import { AUDIT_SPIKE_EVENTS_READ, AUDIT_SPIKE_ORG, AUDIT_SPIKE_PAGED, AUDIT_SPIKE_SEVERITY } from './search-attributes';
 import { higherSeverity, type Severity } from '../detection/types';
 import type { Evidence } from '../detection/evidence';
-import { assetLines } from '../detection/evidence-text';
+import { assetLines, behaviourLines } from '../detection/evidence-text';
 
 /** The scan's heartbeat timeout decides how fast a crashed worker's page loop resumes elsewhere; it comes from the config. */
 function scanActivity(heartbeatTimeoutMs = 60_000, summary?: string) {
@@ -142,6 +142,9 @@ function runDetails(report: string, counts: ScanCounters & { pages: number }, in
 function evidenceLines(evidence: Evidence): string[] {
   const lines = [`  - from ${evidence.ips.join(', ') || 'no recorded IP'}; ${evidence.userAgents.length ? `user agents ${evidence.userAgents.join(', ')}; ` : ''}auth ${evidence.authMethods.join(', ') || 'unknown'}; actor type ${evidence.actorTypes.join(', ') || 'unknown'}`];
   lines.push(...assetLines(evidence, '  - '));
+  // Catalog v3, in words (none for events without geoip): countries, "first sensitive change from Romania (seen before:
+  // United States)", "New York → Singapore, 15,300 km in 40 min".
+  lines.push(...behaviourLines(evidence, '  - '));
   const first = evidence.samples[0];
   if (first) lines.push(`  - first sample: ${first.timestamp} ${first.rule}: ${first.message || '(no message)'} [${first.id}]`);
   return lines;
