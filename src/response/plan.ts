@@ -3,6 +3,7 @@ import type { DatadogTarget, PagerDutyTarget, ResponseSettings } from '../config
 import { DatadogTargetSchema, PagerDutyTargetSchema } from '../config/args-schema';
 import { EVIDENCE_LIMITS, type Evidence } from '../detection/evidence';
 import { globMatcher } from '../detection/glob';
+import { plural } from '../detection/grammar';
 import { actorKindOf, type IncidentLink } from '../detection/links';
 import type { IncidentSummary } from '../detection/summary';
 import type { ActorField } from '../detection/types';
@@ -152,7 +153,7 @@ export function buildContainmentPlan(context: PlanContext): ContainmentInput | u
     const counted = summary.counts[rule] ?? 0;
     if (revokes && (assets.length >= EVIDENCE_LIMITS.assetsPerRule || counted > assets.reduce((sum, a) => sum + a.count, 0))) {
       const href = linkFor(summary.links, rule);
-      notes.push(`${rule}: the burst counted ${counted} event(s) but the evidence names ${keys} key(s) (it keeps at most ${EVIDENCE_LIMITS.assetsPerRule} per rule, and events read before the burst crossed its threshold are not in it): check the rest by hand${href ? ` at ${href}` : ''}`);
+      notes.push(`${rule}: the burst counted ${plural(counted, 'event')} but the evidence names ${plural(keys, 'key')} (it keeps at most ${EVIDENCE_LIMITS.assetsPerRule} per rule, and events read before the burst crossed its threshold are not in it): check the rest by hand${href ? ` at ${href}` : ''}`);
     }
   }
   if (Object.keys(evidence.assets).length >= EVIDENCE_LIMITS.assetRules) {

@@ -50,7 +50,8 @@ describe('the containment plan, built from the evidence (pure)', () => {
     const keys = Array.from({ length: 20 }, (_, i) => ({ type: 'api_key', id: `k${i}`, count: 1 }));
     const plan = buildContainmentPlan(context('mallory@example.com', { api_key_create: keys }, { api_key_create: 35 }))!;
     expect(plan.steps).toHaveLength(21);
-    expect(plan.notes[0]).toContain('api_key_create: the burst counted 35 event(s) but the evidence names 20 key(s)');
+    expect(plan.notes[0]).toContain('api_key_create: the burst counted 35 events but the evidence names 20 keys');
+    expect(plan.notes.join('\n')).not.toContain('(s)');
   });
 
   test('what cannot be undone is one line per rule, the first few assets named', () => {
