@@ -98,6 +98,8 @@ describe('SIGTERM drains the worker', () => {
 
   /** Plants one burst among enough everyday events for a scan of many pages; returns how many events it planted. */
   function plant(org: string, actor: Actor): number {
+    // The simulator has one store for every org: each test reads only its own events (no org filter in the query).
+    stack.datadog.clear();
     const now = Date.now();
     const events = [
       ...burst(actor, ACTIONS.roleGrant, 11, now - 9 * MIN, 5 * MIN),
@@ -127,7 +129,8 @@ describe('SIGTERM drains the worker', () => {
     while (stack.datadog.requests.filter((r) => r.at >= since && r.path.startsWith('/api/v2/audit/events') && r.status === 200).length < count) {
       if (Date.now() > deadline) {
         const description = await stack.client.workflow.getHandle(workflowId).describe().catch((error: Error) => error.message);
-        throw new Error(`fewer than ${count} Datadog pages read in 30 s (requests: ${JSON.stringify(stack.datadog.requests.slice(-3).map((r) => [r.method, r.path, r.status]))}; run: ${JSON.stringify(typeof description === 'string' ? description : description.status)}); worker log:\n${worker.log.slice(-3000)}`);
+        const failure = await stack.client.workflow.getHandle(workflowId).result().then(() => '', (error: Error & { cause?: Error }) => error.cause?.message ?? error.message);
+        throw new Error(`fewer than ${count} Datadog pages read in 30 s (requests: ${JSON.stringify(stack.datadog.requests.slice(-3).map((r) => [r.method, r.path, r.status]))}; run: ${JSON.stringify(typeof description === 'string' ? description : description.status)} ${failure.slice(0, 2000)}); worker log:\n${worker.log.slice(-3000)}`);
       }
       await sleep(20);
     }
@@ -220,7 +223,9 @@ describe('SIGTERM drains the worker', () => {
     const retryRequests = stack.datadog.requests.filter((r) => r.at >= exited.at && r.path.startsWith('/api/v2/audit/events'));
     expect(retryRequests.length).toBeGreaterThan(0);
     expect(JSON.stringify(retryRequests[0])).toMatch(/cursor/);
-    expect(result.counts.read).toBe(planted);
+    const searches = stack.datadog.requests.filter((r) => r.at >= since && r.path.startsWith('/api/v2/audit/events'));
+    const trace = `pages ${result.counts.pages}; requests (ms after SIGTERM exit, cursor?): ${searches.map((r) => `${r.at - exited.at}${JSON.stringify(r.body ?? r.searchParams).includes('cursor') ? 'c' : ''}`).join(' ')}; first worker:\n${first.log.slice(-1500)}`;
+    expect([result.counts.read, trace]).toEqual([planted, trace]);
     expect(result.counts.duplicates).toBe(0);
     expect(stack.pagerduty.incidents.filter((i) => i.title.includes('trent@short.example.com'))).toHaveLength(1);
     second.child.kill('SIGTERM');
