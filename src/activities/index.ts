@@ -4,6 +4,7 @@ import { Detector } from '../detection/detector';
 import { createContainmentActivities } from './containment';
 import { createDatadogAuditClient, type DatadogAuditClient } from './datadog-client';
 import { loadCarriedState } from './carried-state-store';
+import { temporalBaselineStore } from './baseline-store';
 import { createFindLatestRunResult } from './latest-run-result';
 import type { StateRef } from '../workflows/run-result';
 import { recordIncident, recordScan } from './metrics';
@@ -28,7 +29,7 @@ export function createActivities(deps: ActivityDeps) {
   const build = deps.datadogClientFactory ?? createDatadogAuditClient;
   const client = deps.temporalClient;
   const scan = createScanAuditEvents({
-      ...(client ? { loadState: (ref: StateRef) => loadCarriedState(client, ref) } : {}),
+      ...(client ? { loadState: (ref: StateRef) => loadCarriedState(client, ref), baselines: temporalBaselineStore(client) } : {}),
       datadogFor(orgId, target) {
         const key = `${orgId}|${JSON.stringify(target)}`;
         let found = datadogClients.get(key);

@@ -11,6 +11,8 @@ import { packState } from '../detection/packed-state';
 import { emptyState, isCarriedState, type PackedState, type StoredState } from '../detection/state';
 import type { StateRef } from '../workflows/run-result';
 import type { LoadedState } from './carried-state-store';
+import type { BaselineStore, LoadedBaselines } from './baseline-store';
+import { BASELINE_SHARDS } from '../workflows/baseline-workflow';
 import { DEFAULT_MAX_RESULT_BYTES, describeShedding, fitStateToBudget, lowestTiers, utf8Bytes } from '../detection/state-budget';
 import type { DatadogAuditClient } from './datadog-client';
 import { needsAttention, passing } from './failures';
@@ -118,6 +120,8 @@ export interface ScanDeps {
   detectorFor(detection: z.infer<typeof DetectionSettingsSchema>, latenessMs: number): Detector;
   /** Fetches the state a run's last scan returned (from its history); absent when the worker has no Temporal client. */
   loadState?(ref: StateRef): Promise<LoadedState>;
+  /** Catalog v3: where the persons' baselines live (the org's baseline workflows); absent when the worker has no Temporal client. */
+  baselines?: BaselineStore;
 }
 
 /** Sleeps in slices, heartbeating, so long rate-limit waits do not trip the heartbeat timeout. */
@@ -293,13 +297,27 @@ export function createScanAuditEvents(deps: ScanDeps) {
     const ctx = Context.current();
     const detector = deps.detectorFor(input.detection, input.latenessMs);
     const dd = deps.datadogFor(input.orgId, input.datadog);
-    const output = await scanWindowPages(dd, detector, { ...input, state }, {
+    // Catalog v3: the org's baselines, loaded from their workflows (a query: nothing in this run's history), read and
+    // taught by the scan, and its changes handed back (one update per changed shard) once the window is folded.
+    const taskQueue = ctx.info.taskQueue;
+    let baselines: LoadedBaselines | undefined;
+    if (detector.methods.learns) {
+      if (deps.baselines) {
+        baselines = await deps.baselines.load(input.orgId, taskQueue);
+        // First enable: every person starts their warm-up with their first learning-set event from here on.
+        if (baselines.missingShards === BASELINE_SHARDS) ctx.log.info('No baseline stored for this org yet: baselines start with this scan', { orgId: input.orgId });
+      } else {
+        ctx.log.warn('The baseline rules (new value, impossible travel) did not run: their baselines live in Temporal and this worker has no Temporal client', { orgId: input.orgId });
+      }
+    }
+    const output = await scanWindowPages(dd, detector, { ...input, state, ...(baselines ? { baselines: baselines.baselines } : {}) }, {
       resumeFrom: ctx.info.heartbeatDetails,
       // A checkpoint at least a few times per heartbeat timeout, which is also how the scan tells Temporal it is alive.
       checkpointEveryMs: Math.min(CHECKPOINT_EVERY_MS, (ctx.info.heartbeatTimeoutMs ?? 60_000) / 4),
       wait: waitHeartbeating,
       checkpoint: (beat) => ctx.heartbeat(beat),
     });
+    if (baselines && deps.baselines) await deps.baselines.save(input.orgId, taskQueue, baselines.baselines, input.window.to, detector.methods.forgetAfterMs);
     const { packed, ...kept } = keepWithinBudget(loaded.warning ? { ...output, warnings: [loaded.warning, ...output.warnings] } : output, detector, input.latenessMs);
     return { ...kept, state: packed };
   };

@@ -1,6 +1,7 @@
 import type { VersioningBehavior } from '@temporalio/common';
 import { setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import { auditSpikeWorkflow } from './audit-spike-workflow';
+import { baselineWorkflow } from './baseline-workflow';
 import { containmentWorkflow } from './containment-workflow';
 
 // Worker Versioning (#25): how each workflow moves when a new worker version becomes current (see "Upgrading" in the
@@ -18,4 +19,7 @@ setWorkflowOptions(onVersionedWorker('PINNED'), auditSpikeWorkflow);
 // moves to the current version instead, so its code changes go behind patched() and are replay-tested.
 setWorkflowOptions(onVersionedWorker('AUTO_UPGRADE'), containmentWorkflow);
 
-export { auditSpikeWorkflow, containmentWorkflow };
+// The persons' baselines (#23) live for as long as the org is watched: they move to the current version like containment.
+setWorkflowOptions(onVersionedWorker('AUTO_UPGRADE'), baselineWorkflow);
+
+export { auditSpikeWorkflow, baselineWorkflow, containmentWorkflow };
