@@ -155,7 +155,8 @@ function derivedTests(config: ResolvedConfig, detector: Detector): Array<{ ruleI
       const after = busiestWindow(test.events, ruleIndex, rule.windowMs, detector);
       const severity = tierFor(rule.tiers, after);
       const keepCount = expect.count !== undefined && rule.windowMs === original.windowMs;
-      return { ...test, expect: severity === undefined ? { pages: false } : { pages: true, severity, ...(keepCount ? { count: expect.count } : {}) } };
+      const name = `${test.name} [re-derived: ${severity === undefined ? 'no page' : `${severity}${keepCount ? `, ${rule.id}=${expect.count}` : ''}`}]`;
+      return { ...test, name, expect: severity === undefined ? { pages: false } : { pages: true, severity, ...(keepCount ? { count: expect.count } : {}) } };
     });
     if (tests.length) derived.push({ ruleId: rule.id, where: DERIVED_WHERE, tests });
   }
@@ -172,7 +173,7 @@ export function untestedRules(config: ResolvedConfig): UntestedRule[] {
     if (isDefault && defaultWithSameMatch(rule) && defaultRuleTests(rule.id).length > 0) continue; // re-derived
     const reason = isDefault
       ? 'the config changes what this default rule matches, so the default\'s tests no longer apply; add a tests: list under it in the config'
-      : 'no tests: written for it; add a tests: list under the rule (see "Rule tests" in the README)';
+      : 'nothing tests it; add a tests: list under the rule (see "Rule tests" in the README)';
     untested.push({ org: config.args.orgId, ruleId: rule.id, reason });
   }
   return untested;

@@ -26,10 +26,10 @@ describe('a default rule with overridden tiers keeps its tests, following the ne
   test('role_grant\'s own tests run again with expectations from the new tiers, and pass', () => {
     const results = runRuleTests(parseConfigText(TIERS, 'x')).filter((r) => r.ruleId === 'role_grant');
     expect(results.map((r) => [r.name, r.outcome, r.where])).toEqual([
-      ['three grants in ten minutes page at error', 'pass', DERIVED_WHERE],
-      ['ten grants page at critical', 'pass', DERIVED_WHERE],
-      ['two grants stay quiet', 'pass', DERIVED_WHERE],
-      ['a role created or read stays quiet', 'pass', DERIVED_WHERE],
+      ['three grants in ten minutes page at error [re-derived: no page]', 'pass', DERIVED_WHERE],
+      ['ten grants page at critical [re-derived: critical, role_grant=10]', 'pass', DERIVED_WHERE],
+      ['two grants stay quiet [re-derived: no page]', 'pass', DERIVED_WHERE],
+      ['a role created or read stays quiet [re-derived: no page]', 'pass', DERIVED_WHERE],
     ]);
     // Three grants no longer page under "5 → warning": the re-derived test expects (and sees) no page.
     expect(results[0].detail).toBe('no page');
@@ -48,7 +48,7 @@ describe('a default rule with overridden tiers keeps its tests, following the ne
     writeFileSync(tiers, TIERS);
     const all = cli(['rules', 'test', '--config', tiers]);
     expect(all.status).toBe(0);
-    expect(all.stdout).toContain(`role_grant (${DERIVED_WHERE})\n  PASS  three grants in ten minutes page at error`);
+    expect(all.stdout).toContain(`role_grant (${DERIVED_WHERE})\n  PASS  three grants in ten minutes page at error [re-derived: no page]`);
     expect(cli(['rules', 'test', '--config', tiers, '--rule', 'role_grant'])).toMatchObject({ status: 0, stdout: expect.stringContaining('4 passed, 0 failed') });
 
     const match = join(dir, 'match.yaml');
