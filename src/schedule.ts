@@ -225,6 +225,33 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
   if (failed !== undefined) throw failed;
 }
 
+/** gRPC codes worth another try: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE (a busy or restarting server). */
+const TRANSIENT_CODES = new Set([4, 8, 14]);
+
+export function isTransient(error: unknown): boolean {
+  for (let cause = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth++) {
+    if (typeof cause.code === 'number' && TRANSIENT_CODES.has(cause.code)) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs `work` again after a transient failure (1 s, 2 s, 4 s, 8 s; 5 attempts): on a busy cluster a Schedule's describe
+ * is a query to its scheduler and can pass its deadline. Applying a Schedule is idempotent, so a repeat is safe.
+ */
+export async function retryTransient<T>(work: () => Promise<T>, options: { attempts?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !isTransient(error)) throw error;
+      await sleep(1000 * 2 ** (attempt - 1));
+    }
+  }
+}
+
 const LIST_PAGE = 1000;
 
 /** Every Schedule of the namespace, read page by page through the limiter. */
@@ -263,7 +290,7 @@ export async function reconcileSchedules(
   const existing = await listSchedules(client, limiter);
   await pool(configs, concurrency, async (config) => {
     const listed = existing.get(config.schedule.scheduleId);
-    const outcome = await applySchedule(client, config, { limiter, ...(listed ? { listed } : {}) });
+    const outcome = await retryTransient(() => applySchedule(client, config, { limiter, ...(listed ? { listed } : {}) }));
     record({ scheduleId: config.schedule.scheduleId, orgId: config.args.orgId, outcome });
   });
   if (options.prune === false) return changes;
@@ -271,8 +298,10 @@ export async function reconcileSchedules(
   const queues = new Set(configs.map((config) => config.schedule.taskQueue));
   const stale = [...existing.values()].filter((summary) => !wanted.has(summary.scheduleId) && summary.memo?.managedBy === MANAGED_BY);
   await pool(stale, concurrency, async (summary) => {
-    await limiter.take();
-    const description = await describeSchedule(client, summary.scheduleId);
+    const description = await retryTransient(async () => {
+      await limiter.take();
+      return describeSchedule(client, summary.scheduleId);
+    });
     const queue = description?.action.type === 'startWorkflow' ? description.action.taskQueue : undefined;
     if (!description || !queue || !queues.has(queue)) return;
     await limiter.take();

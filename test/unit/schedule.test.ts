@@ -1,5 +1,5 @@
 import { parseFleetText } from '../../src/config/fleet';
-import { RateLimiter, configDigest, phaseOffsetMs, scheduleNote, scheduleOptions } from '../../src/schedule';
+import { RateLimiter, configDigest, isTransient, phaseOffsetMs, retryTransient, scheduleNote, scheduleOptions } from '../../src/schedule';
 
 const FIVE_MIN = 300_000;
 
@@ -99,5 +99,34 @@ describe('the apply rate limiter', () => {
 
   test('refuses a rate that is not positive', () => {
     expect(() => new RateLimiter(0)).toThrow(/above 0/);
+  });
+});
+
+describe('apply retries what a busy server fails for a moment', () => {
+  const grpc = (code: number) => Object.assign(new Error('Failed to describe schedule'), { cause: Object.assign(new Error(`${code}`), { code }) });
+
+  test('deadline exceeded, unavailable and resource exhausted are tried again with backoff; others fail at once', async () => {
+    expect([4, 8, 14].map((code) => isTransient(grpc(code)))).toEqual([true, true, true]);
+    expect(isTransient(grpc(3))).toBe(false);
+    expect(isTransient(new Error('plain'))).toBe(false);
+    const waits: number[] = [];
+    let calls = 0;
+    const result = await retryTransient(async () => {
+      if (++calls < 3) throw grpc(4);
+      return 'applied';
+    }, { sleep: async (ms) => void waits.push(ms) });
+    expect([result, calls, waits]).toEqual(['applied', 3, [1000, 2000]]);
+    calls = 0;
+    await expect(retryTransient(async () => {
+      calls++;
+      throw grpc(3);
+    }, { sleep: async () => undefined })).rejects.toThrow('Failed to describe');
+    expect(calls).toBe(1);
+    calls = 0;
+    await expect(retryTransient(async () => {
+      calls++;
+      throw grpc(14);
+    }, { sleep: async () => undefined })).rejects.toThrow();
+    expect(calls).toBe(5);
   });
 });
