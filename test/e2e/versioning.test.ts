@@ -3,6 +3,8 @@ import { promisify } from 'node:util';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { approveUpdate, planQuery } from '../../src/response/messages';
+import { responseWorkflowId } from '../../src/response/plan';
 import { applySchedule } from '../../src/schedule';
 import { createAuditSpikeWorker } from '../../src/worker';
 import type { RunResult } from '../../src/workflows/run-result';
@@ -169,4 +171,36 @@ describe('a v1 -> v2 switch of a versioned worker deployment', () => {
     const v1 = await deployment(['describe-version', '--deployment-name', DEPLOYMENT, '--build-id', 'v1']);
     expect(v1).toMatch(/Drain/i);
   }, 240_000);
+  test('a containment plan started on v1 moves to the current version (AUTO_UPGRADE): approved after the switch, it acts on v2', async () => {
+    // Continues the deployment of the test above: v1 and v2 run; v1 is made current again for this plan to start on it.
+    await deployment(['set-current-version', '--deployment-name', DEPLOYMENT, '--build-id', 'v1', '--yes']);
+    const eve = { id: 'u-eve', email: 'eve@versions.example.com', name: 'Eve' };
+    stack.datadog.addEvents(burst(eve, ACTIONS.apiKeyCreate, 3, Date.now() - 8 * MIN, 3 * MIN));
+    const config = stack.config([
+      'schedule:', '  paused: true', '  ingestionDelay: 5s', '  lookback: 20m',
+      'pagerduty:', '  mode: rest', '  serviceId: PSEC001', '  escalationPolicyId: PSECEP1', '  fromEmail: audit-spike@example.com',
+      'response:', '  enabled: true', '  ttl: 1h',
+    ].join('\n'), 'versions-contain');
+    await applySchedule(stack.client, config);
+    const runC = await startedRun(config.schedule.scheduleId, new Set());
+    const result = (await stack.client.workflow.getHandle(runC).result()) as RunResult;
+    expect(await describeRun(runC)).toMatchObject({ status: 'COMPLETED', buildId: 'v1' });
+    const plan = stack.client.workflow.getHandle(responseWorkflowId(result.incidents[0]!.dedupKey));
+    const deadline = Date.now() + 30_000;
+    while ((await plan.query(planQuery).catch(() => undefined))?.state !== 'awaiting approval') {
+      if (Date.now() > deadline) throw new Error('the plan never waited for approval');
+      await sleep(200);
+    }
+    expect(await describeRun(plan.workflowId)).toMatchObject({ status: 'RUNNING', buildId: 'v1' });
+
+    await deployment(['set-current-version', '--deployment-name', DEPLOYMENT, '--build-id', 'v2', '--yes']);
+    const report = await plan.executeUpdate(approveUpdate, { args: [{ all: true, by: { name: 'oncall@example.com' }, via: 'cli', at: new Date().toISOString() }] });
+    expect(report.steps.every((step) => step.status === 'done')).toBe(true);
+    const steps = ran.filter(([, type, id]) => id === plan.workflowId && type === 'containmentStep');
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps.map(([build]) => build)).toEqual(steps.map(() => 'v2'));
+    const now = await describeRun(plan.workflowId);
+    expect(now.buildId).toBe('v2');
+    expect(String(now.behavior)).toMatch(/AUTO_UPGRADE|^2$/);
+  }, 180_000);
 });
