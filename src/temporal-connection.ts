@@ -12,8 +12,8 @@ export interface TemporalSettings {
   addressFrom: string;
 }
 
-/** A CLI command gives up on an unreachable Temporal after this long (the gRPC client's own default is 10 s). */
-export const CLI_CONNECT_TIMEOUT = '2500ms';
+/** A client gives up on an unreachable Temporal after this long (the gRPC client's own default is 10 s), so a CLI command says so within 5 s. */
+export const CLI_CONNECT_TIMEOUT = '2s';
 
 function profileFile(env: Record<string, string | undefined>): string {
   if (env.TEMPORAL_CONFIG_FILE) return env.TEMPORAL_CONFIG_FILE;
@@ -46,6 +46,7 @@ export function temporalSettings(env: Record<string, string | undefined> = proce
 /** True for the errors of a Temporal server that cannot be reached (refused, unresolvable, timed out, unavailable). */
 export function isTemporalUnreachable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error.name === 'TemporalUnreachableError') return true;
   if (error.message === 'Failed to connect before the deadline') return true;
   if (error.name === 'TransportError' && /connect|dns|resolve|refused|timed out/i.test(error.message)) return true;
   // gRPC status 14 UNAVAILABLE: the server went away after the connection was made.
@@ -67,3 +68,45 @@ export function temporalUnreachableMessage(env: Record<string, string | undefine
 }
 
 export const DEFAULT_TASK_QUEUE = 'audit-spike';
+
+/** A Temporal that did not answer the reachability probe; its message is the one line a person sees. */
+export class TemporalUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemporalUnreachableError';
+  }
+}
+
+/** `host:port` or `[v6]:port` → host and port; undefined for anything else (then no probe is made). */
+function hostAndPort(address: string): { host: string; port: number } | undefined {
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(address.trim());
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  return port > 0 && port < 65_536 ? { host: match[1], port } : undefined;
+}
+
+/**
+ * Before a command loads its (heavy) modules and lets gRPC retry until its deadline: one TCP connection to the Temporal
+ * address. Refused, unresolvable or silent for `timeoutMs` → TemporalUnreachableError with the one-line message.
+ */
+export async function probeTemporal(env: Record<string, string | undefined> = process.env, timeoutMs = 2_000): Promise<void> {
+  let target: { host: string; port: number } | undefined;
+  try {
+    target = hostAndPort(temporalSettings(env).address);
+  } catch {
+    return; // Settings that cannot be read: the command itself says why.
+  }
+  if (!target) return;
+  const { createConnection } = await import('node:net');
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: target.host, port: target.port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+  if (!reachable) throw new TemporalUnreachableError(temporalUnreachableMessage(env));
+}

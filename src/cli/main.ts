@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../config/errors';
-import { isTemporalUnreachable, temporalUnreachableMessage } from '../temporal-connection';
+import { isTemporalUnreachable, probeTemporal, temporalUnreachableMessage } from '../temporal-connection';
 import { UsageError, missingFile, wantsHelp, type CliCommand } from './flags';
+
+/**
+ * Commands probed for Temporal before they run: the worker loads seconds of modules before it connects. The others
+ * check their flags and config first, then connect with the client's short connect timeout.
+ */
+const NEEDS_TEMPORAL = new Set(['worker']);
 
 /** Each subcommand's module, loaded only when it is used (the worker and the dev stack pull in a lot). */
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
@@ -87,6 +93,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${command.help}\n`);
       return 0;
     }
+    // The worker finds out at once, in one line, when Temporal is not there (before loading its modules).
+    if (NEEDS_TEMPORAL.has(command.name)) await probeTemporal(process.env);
     return await command.run(rest);
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -79,6 +79,8 @@ async function runRespondCommand(args: string[], env: Record<string, string | un
     dedupKey = found.key;
   }
   const { connectClient } = await import('../schedule');
+  // A refused or unresolvable address is said at once, in one line (main prints it), not after gRPC's retries.
+  await (await import('../temporal-connection')).probeTemporal(env);
   const client = await connectClient(env);
   if (!dedupKey.startsWith('audit-spike-')) {
     const found = await dedupKeyOfIncident(client, incident, planQuery).catch(async (error) => {

@@ -38,6 +38,8 @@ async function runWebhooksCommand(args: string[], env: Record<string, string | u
   const { incidentKeySources, lookupIncident } = await import('../webhooks/incident-key');
   const { startWebhookReceiver } = await import('../webhooks/receiver');
   const { connectClient } = await import('../schedule');
+  // A refused or unresolvable address is said at once, in one line (main prints it), not after gRPC's retries.
+  await (await import('../temporal-connection')).probeTemporal(env);
   const sources = incidentKeySources(fleet);
   const client = await connectClient(env);
   const receiver = await startWebhookReceiver({

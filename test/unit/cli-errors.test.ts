@@ -27,8 +27,11 @@ describe('clear errors, fast', () => {
   let address = '';
   beforeAll(async () => {
     address = `127.0.0.1:${await freePort()}`;
+    // Load (and transpile) the commands first: the 5 s are about waiting for Temporal, not about ts-jest.
+    await Promise.all([import('../../src/cli/schedule'), import('../../src/cli/respond'), import('../../src/cli/webhooks'), import('../../src/schedule'),
+      import('../../src/response/plan'), import('../../src/response/messages'), import('../../src/webhooks/receiver'), import('../../src/webhooks/incident-key')]);
     writeFileSync(join(dir, 'response.yaml'), 'response: { enabled: true }\n');
-  });
+  }, 60_000);
   beforeEach(() => {
     for (const key of Object.keys(process.env)) if (key.startsWith('TEMPORAL_')) delete process.env[key];
     process.env.TEMPORAL_ADDRESS = address;
@@ -54,6 +57,15 @@ describe('clear errors, fast', () => {
     expect(run.stderr).toContain('npm start');
     expect(run.stderr).not.toMatch(/\n\s+at |Failed to connect before the deadline/);
   }, 15_000);
+
+  test('worker: an unreachable Temporal is the same one line, found before the worker loads', async () => {
+    const run = await cli(['worker']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n').filter((line) => line.startsWith('audit-spike worker:'))).toEqual([
+      expect.stringContaining(`cannot reach Temporal at ${address} (from TEMPORAL_ADDRESS)`),
+    ]);
+    expect(run.stderr).not.toMatch(/\n\s+at |TransportError|tonic/);
+  }, 60_000);
 
   test('the address\'s source is an envconfig profile or the default when TEMPORAL_ADDRESS is not set', async () => {
     delete process.env.TEMPORAL_ADDRESS;
