@@ -1,4 +1,4 @@
-import { ACTIONS, NOISE, auditEvent, burst, type Actor, type AuditEventJson } from './audit-events';
+import { ACTIONS, LOGIN, NOISE, PLACES, auditEvent, burst, located, locatedEvent, type Actor, type AuditEventJson } from './audit-events';
 
 /** A small deterministic PRNG (mulberry32), so the sample is the same on every machine. */
 export function prng(seed: number): () => number {
@@ -31,6 +31,40 @@ export interface SampleDayOptions {
   end: Date;
   seed?: number;
   noiseEvents?: number;
+  /**
+   * Catalog v3: add located events (Datadog's geoip on `network.client`): nine days of everyday logins by the staff
+   * before the day (their baselines: the United States; the learning set the scan's query widens to), and two careful
+   * attackers who stay under every threshold: one role grant from Romania (new_country_sensitive) and a login from
+   * Singapore 40 minutes after one from New York (impossible_travel). The everyday events carry geoip (each person's
+   * home), as real ones do; the bursts and isolated sensitive actions are unchanged (no geoip).
+   */
+  located?: boolean;
+}
+
+function homeOf(staffIndex: number) {
+  return staffIndex % 3 === 0 ? PLACES.chicago : PLACES.newYork;
+}
+
+/** Days of located logins before the day, so that warm-up (7 days) is over for every person. */
+export const LOCATED_DAYS = 9;
+
+function locatedEvents(start: number, random: () => number): AuditEventJson[] {
+  const events: AuditEventJson[] = [];
+  const HOUR = 3_600_000;
+  for (const [i, person] of STAFF.entries()) {
+    const home = homeOf(i);
+    for (let day = -LOCATED_DAYS; day < 1; day++) {
+      // One or two logins a working day, from home.
+      const logins = 1 + Math.floor(random() * 2);
+      for (let n = 0; n < logins; n++) events.push(locatedEvent(start + day * 24 * HOUR + (8 + Math.floor(random() * 10)) * HOUR + Math.floor(random() * HOUR), person, LOGIN, home));
+    }
+  }
+  // A stolen session used once from abroad: one role grant (role_grant pages at 3) from Bucharest.
+  events.push(locatedEvent(start + 12 * HOUR, STAFF[6], ACTIONS.roleGrant, PLACES.bucharest));
+  // New York, then Singapore 40 minutes later.
+  events.push(locatedEvent(start + 20 * HOUR, STAFF[7], LOGIN, PLACES.newYork));
+  events.push(locatedEvent(start + 20 * HOUR + 40 * 60_000, STAFF[7], LOGIN, PLACES.singapore));
+  return events;
 }
 
 /**
@@ -52,7 +86,10 @@ export function sampleDay(options: SampleDayOptions): AuditEventJson[] {
     const actor = STAFF[Math.floor(random() * STAFF.length)];
     // One everyday action in five comes through API + application keys, as scripts and Terraform do.
     const viaKeys = i % 5 === 4;
-    events.push(auditEvent(start + Math.floor(position * (end - start - 60_000)), viaKeys ? { ...actor, viaKeys } : actor, NOISE[Math.floor(random() * NOISE.length)]));
+    const event = auditEvent(start + Math.floor(position * (end - start - 60_000)), viaKeys ? { ...actor, viaKeys } : actor, NOISE[Math.floor(random() * NOISE.length)]);
+    // Real Audit Trail events carry geoip: located, the everyday events come from each person's home.
+    if (options.located) event.attributes.attributes.network = { client: located(homeOf(STAFF.indexOf(actor))) };
+    events.push(event);
   }
   // Isolated sensitive actions that stay under every threshold.
   events.push(auditEvent(start + 3 * 3_600_000, STAFF[2], ACTIONS.roleGrant));
@@ -70,6 +107,8 @@ export function sampleDay(options: SampleDayOptions): AuditEventJson[] {
   events.push(...burst(mallory, ACTIONS.roleGrant, 11, attackStart, 6 * 60_000));
   // The keys are minted with a stolen application key: Datadog then records the email in usr.id and a UUID in usr.email.
   events.push(...burst({ ...mallory, viaKeys: true }, ACTIONS.apiKeyCreate, 3, attackStart + 4 * 60_000, 3 * 60_000));
+  // Its own generator, after every other draw: the day's other events are the same with or without it.
+  if (options.located) events.push(...locatedEvents(start, prng((options.seed ?? 20261124) + 1)));
   events.sort((a, b) => a.attributes.timestamp.localeCompare(b.attributes.timestamp) || a.id.localeCompare(b.id));
   return events;
 }
