@@ -211,9 +211,4 @@ export class Replayer {
       this.runs += empty;
     }
   }
-
-  /** The first event that a run still to come may read: the ones before it can be let go. */
-  get firstNeeded(): number {
-    return this.first;
-  }
 }
