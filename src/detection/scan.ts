@@ -2,7 +2,7 @@ import { UNKNOWN_ACTOR } from './actor';
 import type { Detector } from './detector';
 import { eventId, eventTimestamp, innerAttributes, scalarText, valueAt } from './event-fields';
 import { addEventEvidence, addFactsEvidence, emptyEvidence, eventFacts, type DerivedEvidence, type EvidenceState } from './evidence';
-import type { Baselines, MethodHit } from './methods';
+import { packPersons, unpackPersons, type Baselines, type MethodHit, type PackedBaselines } from './methods';
 import { PendingEvidence } from './pending-evidence';
 import { eventIdHash, hash64 } from './hash';
 import { unpackState } from './packed-state';
@@ -56,6 +56,8 @@ export interface ScanProgress {
   touched: string[];
   closed: ClosedIncident[];
   suppressed: string[];
+  /** Catalog v3: the persons this scan has taught so far, packed, so a resumed scan does not lose what it learned. */
+  baselines?: PackedBaselines;
 }
 
 export interface IncidentAction {
@@ -140,6 +142,7 @@ export class Scan {
     this.touched = new Set(progress.touched);
     this.closed = progress.closed;
     this.suppressed = new Set(progress.suppressed);
+    if (progress.baselines !== undefined && context.baselines !== undefined) context.baselines.mergeChanged(unpackPersons(progress.baselines));
   }
 
   /** Starts from the previous run's state, taking it over: the scan changes it in place. */
@@ -160,6 +163,7 @@ export class Scan {
       touched: [...this.touched],
       closed: this.closed,
       suppressed: [...this.suppressed],
+      ...(this.context.baselines !== undefined ? { baselines: packPersons(this.context.baselines.peekDelta()) } : {}),
     };
   }
 

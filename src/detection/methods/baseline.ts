@@ -201,6 +201,22 @@ export class Baselines {
     return delta;
   }
 
+  /** The persons changed since the last `takeDelta`, without forgetting the changes (a scan's checkpoint). */
+  peekDelta(): Array<[number, PersonBaseline]> {
+    const delta: Array<[number, PersonBaseline]> = [];
+    for (const key of this.changed) {
+      const person = this.persons.get(key);
+      if (person !== undefined) delta.push([key, person]);
+    }
+    return delta;
+  }
+
+  /** `merge`, and the persons merged count as changed (a resumed scan's checkpoint: saved at its end like its own). */
+  mergeChanged(delta: Array<[number, PersonBaseline]>): void {
+    this.merge(delta);
+    for (const [key] of delta) if (this.persons.has(key)) this.changed.add(key);
+  }
+
   /** Merges another copy of some persons (a scan's delta) in, idempotently. A null entry (pruned) is ignored. */
   merge(delta: Iterable<[number, PersonBaseline | null]>): void {
     for (const [key, incoming] of delta) {
