@@ -94,7 +94,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     // The worker finds out at once, in one line, when Temporal is not there (before loading its modules).
-    if (NEEDS_TEMPORAL.has(command.name)) await probeTemporal(process.env);
+    // Only once the arguments are ones the command takes: a mistaken flag is still a usage error (exit 2) first.
+    if (NEEDS_TEMPORAL.has(command.name) && rest.every((arg) => arg === '--versioning')) await probeTemporal(process.env);
     return await command.run(rest);
   } catch (error) {
     if (error instanceof ConfigError) {
