@@ -82,8 +82,13 @@ describe('baselines survive restarts and redeploys, and a new country pages afte
     const paged = stack.pagerduty.requests.map((r) => r.body as { event_action?: string; payload?: { summary?: string } } | undefined).filter((b) => b?.event_action === 'trigger');
     expect(paged.map((b) => b!.payload?.summary)).toEqual([expect.stringContaining('first sensitive change from Romania (seen before: United States)')]);
     expect((await historyFacts(stack.client, second.workflowId, second.runId)).holdsBaseline).toBe(false);
+    // What the baseline costs in history: the shard's workflow, after one merge (its start, one update, its tasks).
+    const shardHistory = await stack.client.workflow.getHandle(baselineWorkflowId('geo', shard)).fetchHistory();
+    const shardBytes = temporal.api.history.v1.History.encode(shardHistory as temporal.api.history.v1.History).finish().length;
+    expect(shardBytes).toBeLessThan(20_000);
     // eslint-disable-next-line no-console
-    console.log(`run history bytes: learning run ${facts.bytes}, paging run ${(await historyFacts(stack.client, second.workflowId, second.runId)).bytes}`);
+    console.log(`history bytes: learning run ${facts.bytes}, paging run ${(await historyFacts(stack.client, second.workflowId, second.runId)).bytes}, ` +
+      `baseline shard workflow after ${shardHistory.events?.length} events: ${shardBytes}`);
     await worker.stop();
   }, 240_000);
 });

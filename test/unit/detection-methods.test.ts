@@ -1,8 +1,9 @@
 import {
   BASELINE_LIMITS, BASELINE_MAX_PERSON_BYTES, Baselines, COUNTRY_FIELD, ImpossibleTravelMethod, MethodSet, MultiRuleMethod, NewValueMethod,
-  ThresholdMethod, cutCity, personKey, haversineKm, packBaselines, personOf, placeOf, unpackBaselines, type PersonBaseline,
+  ThresholdMethod, cutCity, packPersons, personKey, haversineKm, packBaselines, personOf, placeOf, unpackBaselines, type PersonBaseline,
 } from '../../src/detection/methods';
 import { defaultMethod } from '../../src/config/resolve-methods';
+import { BASELINE_SHARDS } from '../../src/workflows/baseline-workflow';
 import type { RuleSpec } from '../../src/detection/types';
 
 const DAY = 86_400_000;
@@ -230,6 +231,14 @@ describe('baselines: bounded, packed, merged', () => {
     expect(back.get('person.number19999@example-corp.com')).toEqual(baselines.get('person.number19999@example-corp.com'));
     expect(back.get('person.number0@example-corp.com')).toEqual(baselines.get('person.number0@example-corp.com'));
     expect(Date.now() - started).toBeLessThan(30_000);
+    // As the store keeps them: one shard per baseline workflow, each far below Temporal's 2 MiB payload limit (its
+    // continue-as-new input) even with every person at the caps.
+    const shards = Array.from({ length: BASELINE_SHARDS }, () => [] as Array<[number, PersonBaseline]>);
+    for (const entry of back.entries()) shards[entry[0] % BASELINE_SHARDS].push(entry);
+    const shardChars = shards.map((list) => JSON.stringify(packPersons(list)).length);
+    expect(Math.max(...shardChars)).toBeLessThan(1024 * 1024);
+    // eslint-disable-next-line no-console
+    console.log(`per shard (${BASELINE_SHARDS}): largest ${Math.max(...shardChars)} characters as JSON`);
     // eslint-disable-next-line no-console
     console.log(`20,000 persons at the caps: ${bytes} bytes packed (${(bytes / 20_000).toFixed(1)} per person), ${packed.persons.length} as base64`);
   });
