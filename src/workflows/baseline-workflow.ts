@@ -24,6 +24,8 @@ export interface BaselineWorkflowInput {
   shard: number;
   maxPersons?: number;
   packed?: PackedBaselines;
+  /** Merges before continue-as-new (MERGES_PER_RUN unless given: tests use a few). */
+  mergesPerRun?: number;
 }
 
 export interface BaselineMerge {
@@ -55,7 +57,7 @@ export async function baselineWorkflow(input: BaselineWorkflowInput): Promise<vo
       if (!isPackedBaselines(delta) || !Number.isFinite(now) || !Number.isFinite(forgetAfterMs)) throw new Error('mergeBaseline needs { delta: PackedBaselines, now, forgetAfterMs }');
     },
   });
-  await condition(() => merges >= MERGES_PER_RUN || workflowInfo().continueAsNewSuggested);
+  await condition(() => merges >= (input.mergesPerRun ?? MERGES_PER_RUN) || workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
   await continueAsNew<typeof baselineWorkflow>({ ...input, packed: packBaselines(baselines) });
 }

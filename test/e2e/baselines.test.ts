@@ -1,8 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { applySchedule } from '../../src/schedule';
-import { BASELINE_SHARDS, baselineQuery, baselineWorkflowId } from '../../src/workflows/baseline-workflow';
-import { personKey, unpackPersons } from '../../src/detection/methods/baseline';
+import { BASELINE_SHARDS, baselineQuery, baselineWorkflow, baselineWorkflowId, mergeBaselineUpdate } from '../../src/workflows/baseline-workflow';
+import { Baselines, packDelta, personKey, unpackPersons } from '../../src/detection/methods/baseline';
+import { COUNTRY_FIELD } from '../../src/detection/methods/person';
 import type { RunResult } from '../../src/workflows/run-result';
 import { ACTIONS, LOGIN, PLACES, locatedEvent } from '../../sim/audit-events';
 import { startStack, type Stack } from '../support/stack';
@@ -91,4 +92,23 @@ describe('baselines survive restarts and redeploys, and a new country pages afte
       `baseline shard workflow after ${shardHistory.events?.length} events: ${shardBytes}`);
     await worker.stop();
   }, 240_000);
+
+  test('a baseline workflow continues as new with its packed baseline: nothing learned is lost across runs', async () => {
+    const worker = await stack.startWorker({ identity: 'worker-can' });
+    const workflowId = 'audit-spike-baseline-can-test-0';
+    const handle = await stack.client.workflow.start(baselineWorkflow, { workflowId, taskQueue: 'audit-spike', args: [{ orgId: 'can-test', shard: 0, mergesPerRun: 2 }] });
+    const firstRunId = handle.firstExecutionRunId;
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) {
+      const baselines = new Baselines();
+      baselines.learn(`p${i}@example.com`, now - i * MIN, COUNTRY_FIELD, i % 2 ? 'US' : 'RO');
+      await stack.client.workflow.getHandle(workflowId).executeUpdate(mergeBaselineUpdate, { args: [{ delta: packDelta(baselines.takeDelta()), now, forgetAfterMs: 28 * 86_400_000 }] });
+    }
+    const described = await stack.client.workflow.getHandle(workflowId).describe();
+    expect(described.runId).not.toBe(firstRunId);
+    const persons = unpackPersons(await stack.client.workflow.getHandle(workflowId).query(baselineQuery));
+    expect(persons.map(([key]) => key).sort()).toEqual([0, 1, 2, 3, 4].map((i) => personKey(`p${i}@example.com`)).sort());
+    await stack.client.workflow.getHandle(workflowId).terminate('test done');
+    await worker.stop();
+  }, 120_000);
 });
