@@ -194,7 +194,7 @@ async function main(): Promise<void> {
 
     // Workers: the product's worker in child processes (RSS and CPU of their own).
     log('bundling the workflows');
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fleet-workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
     const bundleFile = join(dir, 'workflow-bundle.js');
     writeFileSync(bundleFile, bundle.code);
     const workers: ChildProcess[] = [];

@@ -58,8 +58,10 @@ describe('schedule apply for a fleet: spread over the interval, paced, idempoten
     const changes = await reconcileSchedules(stack.client, fleet(orgs), { limiter, concurrency: 8 });
     const seconds = (Date.now() - started) / 1000;
     expect(tally(changes)).toEqual({ created: 200 });
-    // One listing plus one create per org; 201 requests at 10/s take at least 20 s, and the server keeps up.
-    expect(limiter.requests).toBe(201);
+    // One listing plus one create per org (and a retry of any create a busy server failed for a moment, also paced):
+    // 201 requests at 10/s take at least 20 s, and the server keeps up.
+    expect(limiter.requests).toBeGreaterThanOrEqual(201);
+    expect(limiter.requests).toBeLessThan(221);
     expect(seconds).toBeGreaterThanOrEqual(20);
     expect(seconds).toBeLessThan(40);
     process.stdout.write(`schedule apply: 200 orgs created in ${seconds.toFixed(1)}s at 10 requests/s (10,000 orgs: ${(seconds * 50 / 60).toFixed(1)} min at this pace)\n`);
