@@ -3,9 +3,11 @@ import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { DatadogTargetSchema, DetectionSettingsSchema, describeIssues } from '../config/args-schema';
 import { Detector } from '../detection/detector';
+import { eventTimestamp, innerAttributes } from '../detection/event-fields';
+import type { AuditEventLike } from '../detection/types';
 import type { Baselines } from '../detection/methods';
 import { DEFAULT_RETENTION_MS, pastRetention, retentionMessage } from '../detection/plan';
-import { auditQueryFor } from '../detection/query';
+import { auditQueryFor, learningSetQuery } from '../detection/query';
 import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../detection/scan';
 import { packState } from '../detection/packed-state';
 import { emptyState, isCarriedState, type PackedState, type StoredState } from '../detection/state';
@@ -92,10 +94,11 @@ const PARTIAL_READS = 3;
 const PARTIAL_RETRY_MS = 1_000;
 const RATE_LIMIT_ATTEMPTS = 20;
 
-// Temporal refuses heartbeat details over 2 MiB. A partial aggregate larger than this is not checkpointed: the scan
-// heartbeats without it, and a retry reads the window again from its start (counting nothing twice, as it starts from
-// the run's input state).
-const MAX_SNAPSHOT_CHARS = 1_000_000;
+// Temporal refuses heartbeat details over 2 MiB and warns past 512 KiB (TMPRL1103). A partial aggregate larger than
+// this is not checkpointed: the scan heartbeats without it, and a retry reads the window again from its start
+// (counting nothing twice, as it starts from the run's input state); a window whose attempts keep dying then is read
+// in halves by the workflow.
+const MAX_SNAPSHOT_CHARS = 400_000;
 /** `1795478400042,1234567890123456,` is a hit's share of a snapshot (31 characters); 24 keeps the estimate low. */
 const MIN_CHARS_PER_MATCH = 24;
 
@@ -282,6 +285,43 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
   return { ...scan.finish(), pages, resumedAtPage, query, warnings };
 }
 
+/**
+ * First enable (catalog v3): the org has no baseline yet, so it is seeded from the Audit Trail's own past within its
+ * retention, as Datadog's "instantaneous baseline" does: the learning set of [from, to) is read (the learning-set query
+ * only) and taught to the baselines; nothing fires. Every person's warm-up then runs from their oldest event still in the
+ * Audit Trail, so with the default 7-day retention it ends within hours instead of a week. Returns the pages read.
+ */
+export async function seedBaselines(
+  dd: DatadogAuditClient, detector: Detector, request: Pick<WindowScanRequest, 'orgId' | 'datadog' | 'detection'>, baselines: Baselines,
+  fromMs: number, toMs: number, hooks: Pick<PageLoopHooks, 'wait' | 'checkpoint'>,
+): Promise<number> {
+  const learning = learningSetQuery(request.detection.rules);
+  if (learning === undefined || fromMs >= toMs) return 0;
+  const query = request.datadog.query.trim() ? `${learning} (${request.datadog.query.trim()})` : learning;
+  const loopHooks: PageLoopHooks = { checkpointEveryMs: 0, wait: hooks.wait, checkpoint: hooks.checkpoint };
+  let cursor: string | undefined;
+  let pages = 0;
+  for (;;) {
+    const body: v2.AuditLogsSearchEventsRequest = {
+      filter: { query, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() },
+      page: { limit: request.datadog.pageLimit, ...(cursor ? { cursor } : {}) },
+      sort: 'timestamp',
+    };
+    const page = await searchPage(dd, body, request.datadog, request.orgId, loopHooks, undefined);
+    pages++;
+    for (const event of page.data ?? []) {
+      const inner = innerAttributes(event as AuditEventLike);
+      const ts = eventTimestamp(event as AuditEventLike);
+      if (inner === undefined || ts !== ts || ts < fromMs || ts >= toMs) continue;
+      // Only teaches: a learning-set event is never sensitive here, and whatever a rule would say of the past is dropped.
+      detector.methods.observe(inner, ts, false, baselines);
+    }
+    hooks.checkpoint({ pages: 0 });
+    cursor = page.data?.length ? page.meta?.page?.after : undefined;
+    if (!cursor) return pages;
+  }
+}
+
 /** What the scan activity returns: its state packed for Temporal (version 4). */
 export interface PackedScanOutput extends Omit<ScanOutput, 'state'> {
   state: PackedState;
@@ -304,8 +344,13 @@ export function createScanAuditEvents(deps: ScanDeps) {
     if (detector.methods.learns) {
       if (deps.baselines) {
         baselines = await deps.baselines.load(input.orgId, taskQueue);
-        // First enable: every person starts their warm-up with their first learning-set event from here on.
-        if (baselines.missingShards === BASELINE_SHARDS) ctx.log.info('No baseline stored for this org yet: baselines start with this scan', { orgId: input.orgId });
+        // First enable: seeded from the Audit Trail's past within its retention (see seedBaselines).
+        if (baselines.missingShards === BASELINE_SHARDS && !ctx.info.heartbeatDetails) {
+          const retentionMs = input.datadog.retentionMs ?? DEFAULT_RETENTION_MS;
+          const pages = await seedBaselines(deps.datadogFor(input.orgId, input.datadog), detector, input, baselines.baselines,
+            Math.max(0, Date.now() - retentionMs + 60_000), input.window.readFrom, { wait: waitHeartbeating, checkpoint: () => ctx.heartbeat() });
+          ctx.log.info('No baseline stored for this org yet: seeded from the Audit Trail within its retention', { orgId: input.orgId, pages, persons: baselines.baselines.size });
+        }
       } else {
         ctx.log.warn('The baseline rules (new value, impossible travel) did not run: their baselines live in Temporal and this worker has no Temporal client', { orgId: input.orgId });
       }

@@ -39,6 +39,11 @@ export class PendingEvidence {
     return this.liveCount;
   }
 
+  /** Records still referenced, live or not (what the caps bound in memory: at most about twice `perScan`). */
+  get retained(): number {
+    return this.queue.length;
+  }
+
   keep(actor: string, facts: EventFacts, rules: readonly string[]): void {
     const record: PendingRecord = { actor, facts, rules, live: true };
     let kept = this.byActor.get(actor);
@@ -48,7 +53,9 @@ export class PendingEvidence {
     this.liveCount++;
     if (kept.length >= 2 * this.limits.perActor) this.trimActor(actor, kept);
     while (this.liveCount > this.limits.perScan) this.evictOldest();
-    if (this.queue.length - this.head > 2 * this.limits.perScan + 1024) this.compactQueue();
+    // Records popped (before head) and records taken or evicted by their actor's cap (dead, after head) are still
+    // referenced by the queue until it is compacted: once they outnumber the cap, it is.
+    if (this.queue.length > 2 * this.limits.perScan + 1024) this.compactQueue();
   }
 
   /** The actor's live records, oldest first, and forgets them. */

@@ -95,9 +95,11 @@ export function zeroCounters(): ScanCounters {
 /**
  * Evidence material kept per actor without an open incident, for a burst that opens later in the scan (see
  * PendingEvidence): a few capped texts per event, never the event. The caps bound a scan's memory whatever the window
- * holds: at most 100 records per actor and 20,000 in all (about 24 MB at worst, about 6 MB for typical events).
+ * holds: at most 16 records per actor (a burst's first events before it crosses: the highest lowest tier of the
+ * catalog is 5) and 5,000 in all, about 2.3 KB each as measured (bench/scan-profile, test/unit/pending-evidence), so at
+ * most about 12 MB per scan.
  */
-export const PENDING_LIMITS = { perActor: 100, perScan: 20_000 } as const;
+export const PENDING_LIMITS = { perActor: 16, perScan: 5_000 } as const;
 
 /**
  * Pages come in timestamp order, so a hit older than the newest event read by more than the horizon can no longer

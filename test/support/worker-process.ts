@@ -14,13 +14,22 @@ export class WorkerProcess {
   private readonly log: WriteStream;
   starts = 0;
 
-  constructor(private readonly env: Record<string, string>, logFile: string) {
+  /** `cgroup`: a cgroup v1 directory the worker process joins before it starts (a container's memory limit). */
+  constructor(private readonly env: Record<string, string>, logFile: string, private readonly options: { cgroup?: string } = {}) {
     this.log = createWriteStream(logFile, { flags: 'a' });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   async start(): Promise<void> {
     this.starts++;
-    const child = spawn(process.execPath, [join(root, 'bin', 'audit-spike.js'), 'worker'], {
+    const worker = [join(root, 'bin', 'audit-spike.js'), 'worker'];
+    const [command, args] = this.options.cgroup
+      ? ['sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.options.cgroup, process.execPath, ...worker]]
+      : [process.execPath, worker];
+    const child = spawn(command, args, {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

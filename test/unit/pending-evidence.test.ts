@@ -62,6 +62,17 @@ describe('PendingEvidence: evidence material of bursts not yet open, under fixed
     expect(oldest).toBe(T0 + 350 * SEC);
   });
 
+  test('records let go are not referenced any more: what is retained stays within twice the cap, however many pass', () => {
+    const pending = new PendingEvidence({ perActor: 16, perScan: 100 });
+    const facts = factsOf(auditEvent(T0, person(1), ACTIONS.roleGrant));
+    for (let i = 0; i < 50_000; i++) {
+      pending.keep(`person${i % 3_000}@example.com`, facts, ['role_grant']);
+      if (i % 7 === 0) pending.take(`person${(i * 13) % 3_000}@example.com`);
+    }
+    expect(pending.size).toBeLessThanOrEqual(100);
+    expect(pending.retained).toBeLessThanOrEqual(2 * 100 + 1024);
+  });
+
   test('a record holds a few capped texts, never the event', () => {
     const event = auditEvent(T0, person(1), ACTIONS.roleGrant);
     (event.attributes as Record<string, unknown>).message = 'x'.repeat(10_000);
