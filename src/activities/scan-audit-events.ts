@@ -345,7 +345,7 @@ export function createScanAuditEvents(deps: ScanDeps) {
       if (deps.baselines) {
         baselines = await deps.baselines.load(input.orgId, taskQueue);
         // First enable: seeded from the Audit Trail's past within its retention (see seedBaselines).
-        if (baselines.missingShards === BASELINE_SHARDS && !ctx.info.heartbeatDetails) {
+        if (baselines.missingShards === BASELINE_SHARDS && input.detection.seedBaselines && !ctx.info.heartbeatDetails) {
           const retentionMs = input.datadog.retentionMs ?? DEFAULT_RETENTION_MS;
           const pages = await seedBaselines(deps.datadogFor(input.orgId, input.datadog), detector, input, baselines.baselines,
             Math.max(0, Date.now() - retentionMs + 60_000), input.window.readFrom, { wait: waitHeartbeating, checkpoint: () => ctx.heartbeat() });

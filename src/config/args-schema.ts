@@ -87,6 +87,8 @@ export const DetectionSettingsSchema = z
       }).strict()).optional(),
     }).strict(),
     autoResolve: z.boolean(),
+    // Optional: schedules created before catalog v3 pass arguments without it (then false).
+    seedBaselines: z.boolean().optional(),
     templates: z.object({ title: templateText, body: templateText }).strict(),
     appUrl: z.string().url(),
     limits: z.object({

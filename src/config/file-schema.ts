@@ -202,6 +202,11 @@ const DetectionFileSchema = strictObject({
     maintenanceWindows: z.array(MaintenanceWindowFileSchema).default([]),
   }).prefault({}),
   autoResolve: z.boolean().default(false),
+  /**
+   * Catalog v3: on an org's first scan with baseline rules, seed the persons' baselines from the Audit Trail's past
+   * within its retention (one read of the learning set) instead of starting them empty.
+   */
+  seedBaselines: z.boolean().default(false),
   templates: strictObject({ title: z.string().optional(), body: z.string().optional() }).prefault({}),
   limits: strictObject({ maxHitsPerRule: z.number().int().default(500), maxHitsTotal: z.number().int().default(5000), maxResultBytes: z.number().int().default(DEFAULT_MAX_RESULT_BYTES) }).prefault({}),
 });

@@ -245,6 +245,7 @@ export function resolveConfig(config: FileConfig, source = 'config', locate?: Lo
         })),
       },
       autoResolve: detection.autoResolve,
+      ...(detection.seedBaselines ? { seedBaselines: true } : {}),
       templates: { title: detection.templates.title ?? DEFAULT_TEMPLATES.title, body: detection.templates.body ?? DEFAULT_TEMPLATES.body },
       appUrl: datadog.appUrl ?? appUrlForSite(datadog.site),
       limits: detection.limits,

@@ -128,6 +128,8 @@ export interface DetectionSettings {
   suppress: SuppressionSettings;
   /** Resolve the PagerDuty incident once a burst has been quiet for its window. */
   autoResolve: boolean;
+  /** Catalog v3: seed an org's first baselines from the Audit Trail's past within its retention. */
+  seedBaselines?: boolean;
   templates: Templates;
   /** Base URL of the Datadog web app, for links in summaries, e.g. https://app.datadoghq.com */
   appUrl: string;

@@ -93,6 +93,25 @@ describe('baselines survive restarts and redeploys, and a new country pages afte
     await worker.stop();
   }, 240_000);
 
+  test('first enable: the baselines are seeded from the Audit Trail within its retention, so a new country pages in the first run', async () => {
+    const worker = await stack.startWorker({ identity: 'worker-seed' });
+    stack.datadog.setRetention(30 * 86_400_000);
+    const bob = { id: 'u-bob', email: 'bob@example.com', name: 'Bob' };
+    const DAY = 86_400_000;
+    stack.datadog.addEvents([
+      locatedEvent(Date.now() - 9 * DAY, bob, LOGIN, PLACES.newYork),
+      locatedEvent(Date.now() - 2 * DAY, bob, LOGIN, PLACES.chicago),
+      locatedEvent(Date.now() - 20_000, bob, ACTIONS.roleGrant, PLACES.bucharest),
+    ]);
+    const config = stack.config('datadog:\n  retention: 30d\nschedule:\n  ingestionDelay: 5s\n  lookback: 15m\ndetection:\n  seedBaselines: true\n', 'seed');
+    await applySchedule(stack.client, config);
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const first = await trigger(stack.client, config.schedule.scheduleId);
+    expect(first.result.incidents.map((i) => [i.actor, i.rules, i.evidence?.newValues?.[0]?.seenBefore])).toEqual([['bob@example.com', ['new_country_sensitive'], ['US']]]);
+    stack.datadog.setRetention(7 * DAY);
+    await worker.stop();
+  }, 120_000);
+
   test('a baseline workflow continues as new with its packed baseline: nothing learned is lost across runs', async () => {
     const worker = await stack.startWorker({ identity: 'worker-can' });
     const workflowId = 'audit-spike-baseline-can-test-0';
