@@ -20,7 +20,15 @@ export interface WorkerRuntimeSettings {
   shutdownForceMs?: number;
   /** Worker Versioning: set when enabled (AUDIT_SPIKE_WORKER_VERSIONING, --versioning, or the Worker Controller's env). */
   versioning?: WorkerVersion;
+  /**
+   * Activities at once (SDK maxConcurrentActivityTaskExecutions): what bounds a worker's memory, since each busy scan
+   * holds its pages and its actors under watch (docs/performance.md, "Memory bound").
+   */
+  maxConcurrentActivities: number;
 }
+
+/** A busy scan of 30,000 actors under watch needs about 50 MB of heap: 8 fit a 1 GiB container, 4 a 512 MiB one. */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 8;
 
 /** The default drain: Kubernetes' default terminationGracePeriodSeconds is 30 s, so a plain SIGTERM drains within it. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
@@ -57,6 +65,7 @@ export function packageVersion(from: string = __dirname): string {
  *   AUDIT_SPIKE_DEPLOYMENT_NAME         the Worker Deployment (default audit-spike; TEMPORAL_DEPLOYMENT_NAME as set by
  *                                       the Temporal Worker Controller is honoured, and turns versioning on)
  *   AUDIT_SPIKE_BUILD_ID                the build id (default: the package version; TEMPORAL_WORKER_BUILD_ID honoured)
+ *   AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES  activities (scans, pages) at once (default 8; 4 in a 512 MiB container)
  */
 export function workerRuntimeSettings(env: Env, flags: { versioning?: boolean } = {}): WorkerRuntimeSettings {
   const value = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
@@ -68,6 +77,7 @@ export function workerRuntimeSettings(env: Env, flags: { versioning?: boolean } 
       AUDIT_SPIKE_WORKER_VERSIONING: FlagSchema.optional(),
       AUDIT_SPIKE_DEPLOYMENT_NAME: NameSchema.optional(),
       AUDIT_SPIKE_BUILD_ID: NameSchema.optional(),
+      AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: z.string().regex(/^[1-9]\d{0,3}$/, 'must be a whole number from 1 to 9999').transform(Number).optional(),
       TEMPORAL_DEPLOYMENT_NAME: NameSchema.optional(),
       TEMPORAL_WORKER_BUILD_ID: NameSchema.optional(),
     })
@@ -78,6 +88,7 @@ export function workerRuntimeSettings(env: Env, flags: { versioning?: boolean } 
       AUDIT_SPIKE_WORKER_VERSIONING: value('AUDIT_SPIKE_WORKER_VERSIONING')?.toLowerCase(),
       AUDIT_SPIKE_DEPLOYMENT_NAME: value('AUDIT_SPIKE_DEPLOYMENT_NAME'),
       AUDIT_SPIKE_BUILD_ID: value('AUDIT_SPIKE_BUILD_ID'),
+      AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: value('AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES'),
       TEMPORAL_DEPLOYMENT_NAME: value('TEMPORAL_DEPLOYMENT_NAME'),
       TEMPORAL_WORKER_BUILD_ID: value('TEMPORAL_WORKER_BUILD_ID'),
     });
@@ -95,6 +106,7 @@ export function workerRuntimeSettings(env: Env, flags: { versioning?: boolean } 
   return {
     ...(e.AUDIT_SPIKE_HEALTH_ADDRESS ? { healthAddress: e.AUDIT_SPIKE_HEALTH_ADDRESS } : {}),
     shutdownGraceMs: grace,
+    maxConcurrentActivities: e.AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
     ...(e.AUDIT_SPIKE_SHUTDOWN_FORCE_TIME !== undefined ? { shutdownForceMs: e.AUDIT_SPIKE_SHUTDOWN_FORCE_TIME } : {}),
     ...(versioned
       ? {

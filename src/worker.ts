@@ -19,6 +19,8 @@ export interface AuditSpikeWorkerOptions {
   /** A pre-built workflow bundle (tests build one and share it); by default the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Activities at once; bounds the worker's memory (SDK maxConcurrentActivityTaskExecutions, default 100 there). */
+  maxConcurrentActivities?: number;
   /** Payload encryption (see src/codec); every client and worker of a deployment must share it. */
   dataConverter?: WorkerOptions['dataConverter'];
   /** SIGTERM (or shutdown()) waits this long for in-flight activities before cancelling them; SDK default 0. */
@@ -52,6 +54,7 @@ export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): 
       ...(options.temporalClient ? { temporalClient: options.temporalClient } : {}),
     }),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.maxConcurrentActivities !== undefined ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.shutdownGraceTime !== undefined ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
     ...(options.shutdownForceTime !== undefined ? { shutdownForceTime: options.shutdownForceTime } : {}),
@@ -96,6 +99,7 @@ export async function runWorker(env: Record<string, string | undefined> = proces
       connection, namespace: settings.namespace, taskQueue, temporalClient,
       ...(dataConverter ? { dataConverter } : {}),
       shutdownGraceTime: runtime.shutdownGraceMs,
+      maxConcurrentActivities: runtime.maxConcurrentActivities,
       ...(runtime.shutdownForceMs !== undefined ? { shutdownForceTime: runtime.shutdownForceMs } : {}),
       ...(runtime.versioning ? { versioning: runtime.versioning } : {}),
     });

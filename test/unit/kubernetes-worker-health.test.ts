@@ -1,6 +1,6 @@
 import { ConfigError } from '../../src/config/errors';
 import { liveness, readiness, startHealthServer, type HealthWorker } from '../../src/health/server';
-import { DEFAULT_SHUTDOWN_GRACE_MS, packageVersion, workerRuntimeSettings } from '../../src/worker-settings';
+import { DEFAULT_MAX_CONCURRENT_ACTIVITIES, DEFAULT_SHUTDOWN_GRACE_MS, packageVersion, workerRuntimeSettings } from '../../src/worker-settings';
 
 /** #25: what the Kubernetes probes and the drain rely on, without a server: the worker's settings and its health answers. */
 
@@ -13,15 +13,15 @@ function fakeWorker(state: string, pollers: { workflow?: string; activity?: stri
 
 describe('worker runtime settings', () => {
   test('defaults: no health endpoint, a 25 s drain, unversioned', () => {
-    expect(workerRuntimeSettings({})).toEqual({ shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS });
+    expect(workerRuntimeSettings({})).toEqual({ shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, maxConcurrentActivities: DEFAULT_MAX_CONCURRENT_ACTIVITIES });
     expect(DEFAULT_SHUTDOWN_GRACE_MS).toBeLessThan(30_000); // inside Kubernetes' default terminationGracePeriodSeconds
   });
 
   test('durations, the health address and versioning from the environment', () => {
     expect(workerRuntimeSettings({
       AUDIT_SPIKE_HEALTH_ADDRESS: '0.0.0.0:8080', AUDIT_SPIKE_SHUTDOWN_GRACE_TIME: '1m', AUDIT_SPIKE_SHUTDOWN_FORCE_TIME: '75s',
-      AUDIT_SPIKE_WORKER_VERSIONING: 'true', AUDIT_SPIKE_BUILD_ID: 'abc123',
-    })).toEqual({ healthAddress: '0.0.0.0:8080', shutdownGraceMs: 60_000, shutdownForceMs: 75_000, versioning: { deploymentName: 'audit-spike', buildId: 'abc123' } });
+      AUDIT_SPIKE_WORKER_VERSIONING: 'true', AUDIT_SPIKE_BUILD_ID: 'abc123', AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: '4',
+    })).toEqual({ healthAddress: '0.0.0.0:8080', shutdownGraceMs: 60_000, shutdownForceMs: 75_000, maxConcurrentActivities: 4, versioning: { deploymentName: 'audit-spike', buildId: 'abc123' } });
     // The build id defaults to the package version; --versioning turns it on like the variable.
     expect(workerRuntimeSettings({}, { versioning: true }).versioning).toEqual({ deploymentName: 'audit-spike', buildId: packageVersion() });
     expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
@@ -36,6 +36,7 @@ describe('worker runtime settings', () => {
     expect(() => workerRuntimeSettings({ AUDIT_SPIKE_HEALTH_ADDRESS: '8080' })).toThrow(ConfigError);
     expect(() => workerRuntimeSettings({ AUDIT_SPIKE_SHUTDOWN_GRACE_TIME: '60s', AUDIT_SPIKE_SHUTDOWN_FORCE_TIME: '30s' })).toThrow(/must be longer than/);
     expect(() => workerRuntimeSettings({ AUDIT_SPIKE_WORKER_VERSIONING: 'maybe' })).toThrow(/AUDIT_SPIKE_WORKER_VERSIONING/);
+    expect(() => workerRuntimeSettings({ AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: '0' })).toThrow(/AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: must be a whole number from 1/);
     expect(() => workerRuntimeSettings({ AUDIT_SPIKE_WORKER_VERSIONING: 'true', AUDIT_SPIKE_BUILD_ID: 'has space' })).toThrow(/AUDIT_SPIKE_BUILD_ID/);
   });
 });
