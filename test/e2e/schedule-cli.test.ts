@@ -46,7 +46,11 @@ describe('audit-spike schedule: one Schedule per watched org, reconciled', () =>
     expect(run.stdout).toContain('schedule audit-spike-acme-us [org acme-us]: created');
     expect(run.stdout).toContain('schedule audit-spike-acme-eu [org acme-eu]: created');
 
-    expect(cli('apply', '--config', file).stdout.match(/unchanged/g)).toHaveLength(2);
+    const again = cli('apply', '--config', file).stdout;
+    expect(again.match(/\]: unchanged/g)).toHaveLength(2);
+    // One summary line, and each org at its own offset in the interval.
+    expect(again).toMatch(/^applied 2 org\(s\) in \d+\.\ds: 2 unchanged$/m);
+    expect(again).toMatch(/every 300s at \+\d+s on task queue audit-spike/);
 
     writeFileSync(file, fleetYaml({ euRoleGrantAt: 5 }));
     run = cli('apply', '--config', file);
