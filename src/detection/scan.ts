@@ -131,7 +131,7 @@ export class Scan {
   private readonly pending = new PendingEvidence(PENDING_LIMITS);
   /** Actors whose incident this scan opened: events read again in the overlap still belong to its evidence. */
   private readonly openedHere = new Set<string>();
-  /** The newest event time folded, and the time expired hits were last dropped up to (see EXPIRY_MARGIN_MS). */
+  /** The newest event time folded, and the event time of the last pass dropping expired hits (see EXPIRY_MARGIN_MS). */
   private newestTs = -Infinity;
   private sweptAt = -Infinity;
 
@@ -202,7 +202,11 @@ export class Scan {
     if (matched === undefined) return;
     if (ts > this.newestTs) {
       this.newestTs = ts;
-      if (ts - this.sweptAt > this.detector.horizonMs) this.dropExpired(ts - this.detector.horizonMs - EXPIRY_MARGIN_MS);
+      if (this.sweptAt === -Infinity) this.sweptAt = ts;
+      else if (ts - this.sweptAt > this.detector.horizonMs) {
+        this.sweptAt = ts;
+        this.dropExpired(ts - this.detector.horizonMs - EXPIRY_MARGIN_MS);
+      }
     }
     this.fold(event, inner, ts, matched, derived && derivedEvidence(derived));
   }
@@ -213,11 +217,6 @@ export class Scan {
    * event time.
    */
   private dropExpired(cutoff: number): void {
-    if (this.sweptAt === -Infinity) {
-      this.sweptAt = cutoff + EXPIRY_MARGIN_MS;
-      return;
-    }
-    this.sweptAt = cutoff + EXPIRY_MARGIN_MS;
     const actors = this.state.actors;
     for (const id in actors) {
       const actorState = actors[id];

@@ -128,3 +128,18 @@ describe('Scan: no deserialized event outlives its page', () => {
     expect(triggers[0].summary.evidence.samples).toHaveLength(10);
   });
 });
+
+describe('Scan: expired hits leave as the scan goes', () => {
+  test('one pass over the actors per horizon of event time, not per event', () => {
+    const scan = startScan();
+    const passes = jest.spyOn(scan as unknown as { dropExpired(cutoff: number): void }, 'dropExpired');
+    // 40 minutes of events, one every 2 s, by 1,200 people under every threshold.
+    for (let i = 0; i < 1_200; i++) scan.add(auditEvent(T0 - 50 * MIN + i * 2 * SEC, person(i), ACTIONS.roleGrant));
+    // The default catalog's horizon is 10 minutes: at most one pass per 10 minutes of the 40.
+    expect(passes.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(passes.mock.calls.length).toBeLessThanOrEqual(4);
+    // Actors whose hits all expired are gone before the end of the window: at most the last horizon and margin's.
+    const carried = Object.keys((scan as unknown as { state: { actors: object } }).state.actors).length;
+    expect(carried).toBeLessThan(1_200);
+  });
+});
