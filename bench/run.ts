@@ -17,7 +17,7 @@ import { PagerDutySimulator } from '../sim/pagerduty-sim';
 import { TemporalDevServer, projectRoot, temporalCliPath } from '../sim/temporal-server';
 import { machineFacts, procMemory, resetPeakRss, type Machine } from './machine';
 import { fmtInt, median, nowMs, round, sleep } from './stats';
-import { busyRunEvents, quietRunEvents, writeCoreDataset, type CoreDataset } from './synthetic';
+import { WIDE_EVENTS_PER_PERSON, busyRunEvents, quietRunEvents, wideWindowEvents, writeCoreDataset, type CoreDataset } from './synthetic';
 
 /**
  * `npm run bench` — not a test: measures audit-spike on this machine and prints a table (with `-- --json`, the last
@@ -29,6 +29,8 @@ import { busyRunEvents, quietRunEvents, writeCoreDataset, type CoreDataset } fro
  *   --busy-events N        events served in the busy run (default 200,000)
  *   --core-reps N          core repetitions after a warm-up (default 5); --ea-reps N for ElastAlert2 (default 3)
  *   --full-reps N          quiet + busy run + bare pagination repetitions (default 3)
+ *   --wide-events N        events of the wide-window run (default 1,000,000; one 30-minute window, the memory bound)
+ *   --no-wide              skip the wide-window run
  *   --no-page              skip the time-to-page measurement (it waits for the schedule's real 5-minute ticks)
  *   --no-elastalert        skip ElastAlert2 (no Python needed)
  */
@@ -48,6 +50,8 @@ interface Options {
   fullReps: number;
   page: boolean;
   elastalert: boolean;
+  wideEvents: number;
+  wide: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -66,6 +70,8 @@ function parseOptions(argv: string[]): Options {
     eaReps: value('--ea-reps', 3),
     fullReps: value('--full-reps', 3),
     page: !argv.includes('--no-page'),
+    wideEvents: value('--wide-events', 1_000_000),
+    wide: !argv.includes('--no-wide'),
     elastalert: !argv.includes('--no-elastalert'),
   };
 }
@@ -430,12 +436,21 @@ interface BusyFailure {
   rssGrowthMb: number;
 }
 
-async function busyRun(stack: Stack, rep: number, busyEvents: number): Promise<Omit<FullRep, 'quiet'> | BusyFailure> {
-  const config = configFor(stack, stack.ddRun, 'bench-busy', 'schedule:\n  paused: true\n');
+/**
+ * The busy run reads its 15-minute look-back; the wide run one 30-minute window (the longest one scan reads, maxChunk)
+ * of `wideWindowEvents`: as many people as the busy run at 1,000,000 events, five times the events of its default.
+ */
+async function busyRun(stack: Stack, rep: number, busyEvents: number, shape: 'busy' | 'wide' = 'busy'): Promise<Omit<FullRep, 'quiet'> | BusyFailure> {
+  const wide = shape === 'wide';
+  const config = configFor(stack, stack.ddRun, wide ? 'bench-wide' : 'bench-busy', `schedule:\n  paused: true\n${wide ? '  lookback: 30m\n' : ''}`);
   stack.ddRun.clear();
-  const span = lookbackSpan(Date.now());
-  const events = busyRunEvents(busyEvents, Math.round(busyEvents / 10), span.from, span.to, 7 + rep);
-  stack.ddRun.addEvents(events);
+  if (wide) {
+    const now = Date.now();
+    stack.ddRun.addEvents(wideWindowEvents(busyEvents, now - 31 * MIN + 20_000, now - MIN - 20_000, 13 + rep));
+  } else {
+    const span = lookbackSpan(Date.now());
+    stack.ddRun.addEvents(busyRunEvents(busyEvents, Math.round(busyEvents / 10), span.from, span.to, 7 + rep));
+  }
   await deleteSchedule(stack.client, config.schedule.scheduleId);
   await applySchedule(stack.client, config);
 
@@ -619,6 +634,8 @@ interface Report {
   core?: CoreResult;
   elastalert?: ElastAlertResult;
   full: FullRep[];
+  /** The wide-window run (one repetition): memory over a window of --wide-events events. */
+  wide?: Omit<FullRep, 'quiet'> | BusyFailure;
   /** The busy run at the requested volume, when it did not complete (the full runs then use the fallback volume). */
   busyFailure?: BusyFailure;
   scanProfiles: ScanProfile[];
@@ -630,10 +647,11 @@ function targets(json: Record<string, unknown>) {
   const n = (key: string) => json[key] as number | null;
   const has = (...keys: string[]) => keys.every((key) => typeof json[key] === 'number' && Number.isFinite(json[key] as number));
   const all = [
-    { name: 'core ≥ 5,000,000 events/s', keys: ['core_events_per_s'], value: () => `${fmtInt(n('core_events_per_s')!)} events/s`, met: () => n('core_events_per_s')! >= 5e6 },
+    { name: 'core ≥ 50% of the read-only floor', keys: ['core_ratio_vs_floor'], value: () => `${round(n('core_ratio_vs_floor')! * 100, 1)}%`, met: () => n('core_ratio_vs_floor')! >= 0.5 },
     { name: 'core ≥ 20× ElastAlert2', keys: ['ratio_vs_elastalert2'], value: () => `${round(n('ratio_vs_elastalert2')!, 1)}×`, met: () => n('ratio_vs_elastalert2')! >= 20 },
-    { name: 'run wall / bare pagination ≤ 1.2', keys: ['run_wall_ratio_vs_pagination'], value: () => `${round(n('run_wall_ratio_vs_pagination')!, 2)}`, met: () => n('run_wall_ratio_vs_pagination')! <= 1.2 },
-    { name: 'worker RSS growth < 150 MB', keys: ['rss_growth_mb'], value: () => `${round(n('rss_growth_mb')!, 1)} MB over ${fmtInt(n('rss_growth_events') ?? 0)} events`, met: () => n('rss_growth_mb')! < 150 },
+    { name: 'run wall / bare pagination ≤ 1.1', keys: ['run_wall_ratio_vs_pagination'], value: () => `${round(n('run_wall_ratio_vs_pagination')!, 2)}`, met: () => n('run_wall_ratio_vs_pagination')! <= 1.1 },
+    { name: 'worker RSS growth < 64 MB', keys: ['rss_growth_mb'], value: () => `${round(n('rss_growth_mb')!, 1)} MB over ${fmtInt(n('rss_growth_events') ?? 0)} events`, met: () => n('rss_growth_mb')! < 64 },
+    { name: 'worker RSS growth over the wide window ≤ 1.25× the busy run\'s', keys: ['rss_growth_mb_1m', 'rss_growth_mb'], value: () => `${round(n('rss_growth_mb_1m')!, 1)} MB over ${fmtInt(n('rss_growth_events_1m') ?? 0)} events: ${round(n('rss_growth_mb_1m')! / n('rss_growth_mb')!, 2)}×`, met: () => n('rss_growth_mb_1m')! <= 1.25 * n('rss_growth_mb')! },
     { name: 'Datadog calls ≤ pages + 1', keys: ['datadog_calls', 'pages'], value: () => `${n('datadog_calls')} calls for ${n('pages')} pages`, met: () => n('datadog_calls')! <= n('pages')! + 1 },
     { name: 'history events: busy run = quiet run', keys: ['history_events_busy', 'history_events_quiet'], value: () => `${n('history_events_busy')} vs ${n('history_events_quiet')}`, met: () => n('history_events_busy') === n('history_events_quiet') },
     { name: 'history events: quiet run ≤ 40', keys: ['history_events_quiet'], value: () => `${n('history_events_quiet')}`, met: () => n('history_events_quiet')! <= 40 },
@@ -654,12 +672,22 @@ function summarize(report: Report): Record<string, unknown> {
     core_events_per_s: core ? round(core.eventsPerS, 0) : null,
     elastalert2_events_per_s: elastalert ? round(elastalert.events_per_s, 0) : null,
     ratio_vs_elastalert2: core && elastalert ? round(core.eventsPerS / elastalert.events_per_s, 2) : null,
+    core_ratio_vs_floor: core ? round(core.eventsPerS / core.readFieldsOnlyEventsPerS, 3) : null,
     run_wall_ratio_vs_pagination: round(med((r) => r.wallRatio), 3),
     // Memory is about the requested volume: when that run did not complete, its first attempt still read the pages
     // and folded them, and its growth is the figure; the completed runs' growth is given beside it.
     rss_growth_mb: report.busyFailure ? round(report.busyFailure.rssGrowthMb, 1) : round(med((r) => r.rssGrowthMb), 1),
     rss_growth_events: report.busyFailure ? report.busyFailure.events : full.length ? med((r) => r.busyEventsServed) : null,
     rss_growth_mb_completed_runs: round(med((r) => r.rssGrowthMb), 1),
+    rss_growth_mb_1m: report.wide ? round(report.wide.rssGrowthMb, 1) : null,
+    rss_growth_events_1m: report.wide ? (isFailure(report.wide) ? report.wide.events : report.wide.busyEventsServed) : null,
+    rss_growth_1m_people: report.wide ? Math.ceil(report.options.wideEvents / WIDE_EVENTS_PER_PERSON) : null,
+    wide_run: report.wide
+      ? isFailure(report.wide)
+        ? { completed: false, error: report.wide.error }
+        : { completed: true, run_wall_s: round(report.wide.busy.wallMs / 1000, 3), pagination_wall_s: round(report.wide.pagination.ms / 1000, 3), run_wall_ratio_vs_pagination: round(report.wide.wallRatio, 3),
+          rss_before_mb: round(report.wide.rssBeforeMb, 1), rss_peak_mb: round(report.wide.rssPeakMb, 1), pages: report.wide.pages }
+      : null,
     datadog_calls: med((r) => r.datadogCalls),
     pages: med((r) => r.pages),
     history_events_quiet: med((r) => r.quiet.historyEvents),
@@ -753,11 +781,18 @@ function printTable(report: Report, json: Record<string, unknown>): void {
     row('events served in the busy run', fmtInt(json.busy_events_served as number));
     row('busy run wall time (start → close)', `${json.run_wall_s} s`, `scan activity ${json.scan_activity_s} s`);
     row('bare pagination, same client and pages', `${json.pagination_wall_s} s`);
-    row('ratio run / pagination', `${json.run_wall_ratio_vs_pagination}`, `target ≤ 1.2; each: ${(json.run_wall_ratio_all as number[]).join(', ')}`);
+    row('ratio run / pagination', `${json.run_wall_ratio_vs_pagination}`, `target ≤ 1.1; each: ${(json.run_wall_ratio_all as number[]).join(', ')}`);
     row('worker RSS growth (child VmRSS/VmHWM)', `${json.rss_growth_mb_completed_runs} MB`, `${json.rss_before_mb} → ${json.rss_peak_mb} MB`);
     row('Datadog search calls / pages', `${json.datadog_calls} / ${json.pages}`, 'target ≤ pages + 1');
     row('history events quiet / busy', `${json.history_events_quiet} / ${json.history_events_busy}`, 'target equal, quiet ≤ 40');
     row('history bytes quiet / busy (proto)', `${fmtInt(json.history_bytes_quiet as number)} / ${fmtInt(json.history_bytes_busy as number)}`);
+  }
+  if (report.wide && !isFailure(report.wide)) {
+    const w = report.wide;
+    lines.push('');
+    lines.push(`Wide-window run: ${fmtInt(w.busyEventsServed)} events in one 30-minute window by ${fmtInt(json.rss_growth_1m_people as number)} people (1 repetition)`);
+    row('worker RSS growth (child VmRSS/VmHWM)', `${round(w.rssGrowthMb, 1)} MB`, `${round(w.rssBeforeMb, 1)} → ${round(w.rssPeakMb, 1)} MB; busy run ${json.rss_growth_mb} MB`);
+    row('run wall / bare pagination', `${round(w.wallRatio, 3)}`, `${round(w.busy.wallMs / 1000, 2)} s / ${round(w.pagination.ms / 1000, 2)} s`);
   }
   if (page) {
     lines.push('');
@@ -841,6 +876,12 @@ async function main(): Promise<void> {
       report.full.push({ quiet, ...busy });
       log(`full run ${rep + 1}: run ${round(busy.busy.wallMs / 1000, 2)} s, pagination ${round(busy.pagination.ms / 1000, 2)} s, RSS +${round(busy.rssGrowthMb, 1)} MB, history ${quiet.historyEvents}/${busy.busy.historyEvents} events`);
       repEstimateMs = Math.max(30_000, (Date.now() - repStart) * 1.5);
+    }
+    if (options.wide) {
+      await clearOfPageTick(240_000);
+      log(`wide-window run over ${fmtInt(options.wideEvents)} events (one 30-minute window)`);
+      report.wide = await busyRun(stack, 0, options.wideEvents, 'wide');
+      log(isFailure(report.wide) ? `the wide-window run did not complete: ${report.wide.error}` : `wide-window run: RSS +${round(report.wide.rssGrowthMb, 1)} MB, run ${round(report.wide.busy.wallMs / 1000, 2)} s, pagination ${round(report.wide.pagination.ms / 1000, 2)} s`);
     }
     await clearOfPageTick(90_000);
     for (const events of new Set([options.busyEvents, busyEvents])) {

@@ -166,6 +166,41 @@ export function busyRunEvents(total: number, noise: number, fromMs: number, toMs
   return events;
 }
 
+/**
+ * Each person's sensitive actions over a long window, every rule kept under its lowest tier in any 10-minute span:
+ * per rule `count` events at even spacing (`spacingMs` > 10 min / (tier − 1)). 48 events a person over 29 minutes.
+ */
+const UNDER_EVERY_TIER: Array<{ action: ActionSpec; count: number; spacingMs: number }> = [
+  { action: ACTIONS.roleGrant, count: 6, spacingMs: 301_000 },
+  { action: ACTIONS.apiKeyCreate, count: 6, spacingMs: 301_000 },
+  { action: ACTIONS.appKeyCreate, count: 6, spacingMs: 301_000 },
+  { action: { evt: 'Access Management', assetType: 'restriction_policy', action: 'modified', assetName: 'dashboard policy', method: 'POST' }, count: 6, spacingMs: 301_000 },
+  { action: ACTIONS.userInvite, count: 12, spacingMs: 151_000 },
+  { action: { evt: 'Authentication', assetType: 'api_key', action: 'deleted', assetName: 'old-key', method: 'DELETE' }, count: 12, spacingMs: 151_000 },
+];
+export const WIDE_EVENTS_PER_PERSON = UNDER_EVERY_TIER.reduce((sum, rule) => sum + rule.count, 0);
+
+/**
+ * A wide window (at least 29 minutes): `total` sensitive events by total / 48 people, each acting all along the window
+ * but under every threshold. Its people are as many as the busy run's at 1,000,000 events (20,834 against 20,000), so
+ * a run over it holds as many actors under watch as the busy run while reading five times the events. In time order.
+ */
+export function wideWindowEvents(total: number, fromMs: number, toMs: number, seed = 13): AuditEventJson[] {
+  const random = prng(seed);
+  const longest = Math.max(...UNDER_EVERY_TIER.map((rule) => (rule.count - 1) * rule.spacingMs));
+  const slack = toMs - fromMs - longest;
+  if (slack < 0) throw new Error(`wideWindowEvents needs a window of at least ${Math.ceil(longest / 60_000)} minutes`);
+  const events: AuditEventJson[] = [];
+  for (let person = 0; events.length < total; person++) {
+    const actor = user(200_000 + person);
+    const start = fromMs + Math.floor(random() * slack);
+    for (const rule of UNDER_EVERY_TIER) {
+      for (let i = 0; i < rule.count && events.length < total; i++) events.push(auditEvent(start + i * rule.spacingMs + (person % 1000), actor, rule.action));
+    }
+  }
+  return events.sort((a, b) => (a.attributes.timestamp < b.attributes.timestamp ? -1 : 1));
+}
+
 /** Everyday noise plus near misses (2 role grants, 1 API key each by two people): a quiet run reads a handful. */
 export function quietRunEvents(noise: number, fromMs: number, toMs: number, seed = 11): AuditEventJson[] {
   const random = prng(seed);
