@@ -12,6 +12,7 @@ import {
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { dataConverterFromEnv } from './codec/data-converter';
 import { FLEET_APPLY_DEFAULTS } from './config/fleet';
+import { phaseOffsetMs } from './config/phase-offset';
 import type { ResolvedConfig } from './config/resolve';
 import { temporalSettings } from './temporal-connection';
 import { auditSpikeWorkflow } from './workflows';
@@ -25,22 +26,7 @@ export async function connectClient(env: Record<string, string | undefined> = pr
   return new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
-/**
- * Where in the interval this org's runs fall: a whole number of seconds in [0, interval), derived only from the org id
- * (SHA-256), so it never changes while the org and interval stay, and a fleet's orgs spread evenly over the interval
- * instead of all starting in the same second. Temporal's interval spec counts its phase in whole seconds.
- *
- * Each run reads [previous cursor, its scheduled time − ingestion delay), and the scheduled time is the Schedule's nominal
- * time, offset included: consecutive windows still tile time with no gap or overlap, and an event waits at most one
- * interval plus the ingestion delay for its run, whatever the offset. A changed offset (a new interval) shortens or
- * lengthens one window once, and loses nothing.
- */
-export function phaseOffsetMs(orgId: string, intervalMs: number): number {
-  const seconds = Math.floor(intervalMs / 1000);
-  if (seconds <= 1) return 0;
-  const digest = createHash('sha256').update(orgId, 'utf8').digest();
-  return (digest.readUIntBE(0, 6) % seconds) * 1000;
-}
+export { phaseOffsetMs };
 
 /**
  * The Schedule for one Datadog org. Overlap SKIP: a run still catching up is never doubled, and since every run reads from

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { phaseOffsetMs } from '../config/phase-offset';
 import { createDatadogAuditClient } from '../activities/datadog-client';
 import type { Environment } from '../activities/secrets';
 import type { DatadogTarget } from '../config/args-schema';
@@ -55,10 +56,12 @@ async function runBacktestCommand(argv: string[], env: Environment = process.env
   if ('problems' in flags) throw new UsageError(flags.problems.join('\n'));
   const config = configForOrg(flags.config, org);
   const { args } = config;
-  const ticks = scheduleTicks(flags.from, flags.to, args.cadence.intervalMs).length;
+  // The org's Schedule runs at its phase in the interval: the backtest plays the same runs.
+  const phase = phaseOffsetMs(args.orgId, args.cadence.intervalMs);
+  const ticks = scheduleTicks(flags.from, flags.to, args.cadence.intervalMs, phase).length;
   if (ticks === 0) {
     throw new UsageError(`--from/--to: no scheduled run falls between ${new Date(flags.from).toISOString()} and ${new Date(flags.to).toISOString()} ` +
-      `(runs are every ${formatDuration(args.cadence.intervalMs)}, at multiples of schedule.interval); widen the range`);
+      `(runs are every ${formatDuration(args.cadence.intervalMs)}, at multiples of schedule.interval plus this org's phase of ${formatDuration(phase)}); widen the range`);
   }
   if (ticks > MAX_RUNS) throw new UsageError(`--from/--to: ${ticks} runs is more than ${MAX_RUNS}; backtest a shorter range`);
   checkDatadogKeys(args.datadog, env);
@@ -74,6 +77,7 @@ async function runBacktestCommand(argv: string[], env: Environment = process.env
       toMs: flags.to,
       datadog: createDatadogAuditClient(args.datadog, env),
       skipPastRetention: true,
+      phaseOffsetMs: phase,
       hooks: {
         sleep,
         retrying: (reason, delayMs, attempt) => note(`audit-spike backtest: ${reason}; retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),

@@ -56,15 +56,18 @@ export interface BacktestOptions {
    * through page by empty page, and the report's warning says so. The CLI sets it; off, they are read (tests of old data).
    */
   skipPastRetention?: boolean;
+  /** Where the org's Schedule places its ticks in the interval (`phaseOffsetMs` of src/config/phase-offset.ts); 0: on the epoch grid. */
+  phaseOffsetMs?: number;
 }
 
 /**
- * The Schedule's ticks in [from, to]: multiples of the interval since the Unix epoch, which is where Temporal places an
- * interval spec without offset, and which `schedule backfill --from --to` starts runs for.
+ * The Schedule's ticks in [from, to]: multiples of the interval since the Unix epoch plus the org's phase offset
+ * (`phaseOffsetMs`), which is where Temporal places the org's interval spec, and which `schedule backfill --from --to`
+ * starts runs for.
  */
-export function scheduleTicks(fromMs: number, toMs: number, intervalMs: number): number[] {
+export function scheduleTicks(fromMs: number, toMs: number, intervalMs: number, offsetMs = 0): number[] {
   const ticks: number[] = [];
-  for (let tick = Math.ceil(fromMs / intervalMs) * intervalMs; tick <= toMs; tick += intervalMs) ticks.push(tick);
+  for (let tick = Math.ceil((fromMs - offsetMs) / intervalMs) * intervalMs + offsetMs; tick <= toMs; tick += intervalMs) ticks.push(tick);
   return ticks;
 }
 
@@ -85,7 +88,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
   const detector = new Detector(args.detection, cadence.latenessMs);
   // Catalog v3: baselines built from the backtest's own input (no alert during a person's warm-up), as a dry run does.
   const baselines = detector.methods.learns ? detector.methods.newBaselines() : undefined;
-  const ticks = scheduleTicks(options.fromMs, options.toMs, cadence.intervalMs);
+  const ticks = scheduleTicks(options.fromMs, options.toMs, cadence.intervalMs, options.phaseOffsetMs ?? 0);
   const counters = { ...zeroCounters(), pages: 0 };
   const incidents = new Map<string, ReplayIncident>();
   const runs: BacktestRun[] = [];

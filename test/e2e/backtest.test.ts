@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { BacktestReport } from '../../src/replay/backtest';
+import { phaseOffsetMs } from '../../src/config/phase-offset';
 import { scheduleTicks } from '../../src/replay/backtest';
 import { applySchedule } from '../../src/schedule';
 import type { RunResult } from '../../src/workflows/run-result';
@@ -99,14 +100,16 @@ describe('backtest equals the live schedule on the same events', () => {
   withStackAndWorker((started) => (stack = started));
 
   test('run by run, the backtest predicts exactly what the Schedule paged', async () => {
-    const t2 = Math.floor(Date.now() / INTERVAL) * INTERVAL;
+    // The Schedule's ticks fall at the org's phase in the interval (src/config/phase-offset.ts).
+    const offset = phaseOffsetMs('e2e', INTERVAL);
+    const t2 = Math.floor((Date.now() - offset) / INTERVAL) * INTERVAL + offset;
     const t1 = t2 - 30 * MIN;
     stack.datadog.addEvents(seededEvents(t1));
     const yaml = configYaml(stack, t1);
     const config = stack.config(yaml);
     await applySchedule(stack.client, config);
 
-    const ticks = scheduleTicks(t1, t2, INTERVAL);
+    const ticks = scheduleTicks(t1, t2, INTERVAL, offset);
     expect(ticks).toHaveLength(7);
     const live = await backfillAndWait(stack, config.schedule.scheduleId, t1, t2, ticks.length);
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { phaseOffsetMs } from '../../src/config/phase-offset';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,8 @@ test('runs fall on the Schedule\'s ticks: multiples of the interval, both ends i
   expect(scheduleTicks(t, t + 10 * MIN, 5 * MIN)).toEqual([t, t + 5 * MIN, t + 10 * MIN]);
   expect(scheduleTicks(t + 1, t + 10 * MIN - 1, 5 * MIN)).toEqual([t + 5 * MIN]);
   expect(scheduleTicks(t + 1, t + 2, 5 * MIN)).toEqual([]);
+  // An org's phase offset moves every tick by the same amount.
+  expect(scheduleTicks(t, t + 10 * MIN, 5 * MIN, 42_000)).toEqual([t + 42_000, t + 5 * MIN + 42_000]);
 });
 
 test('the progress bar shows the share done, the run, and fits the terminal', () => {
@@ -208,15 +211,17 @@ describe('against the Datadog simulator', () => {
       const range = ['--from', new Date(end - 60 * MIN).toISOString(), '--to', new Date(end + 10 * MIN).toISOString(), '--config', configFile()];
       const human = await run(range, env());
       expect(human).toMatchObject({ code: 0, stderr: '' });
-      expect(human.stdout).toContain('Backtest of org "acme": 15 scheduled runs every 5m');
-      expect(human.stdout).toMatch(/2026-11-24T17:55:00\.000Z {2}PAGE {4}error {4}mallory@example\.com {2}role_grant=5/);
-      expect(human.stdout).toMatch(/2026-11-24T18:00:00\.000Z {2}UPDATE {2}critical mallory@example\.com {2}role_grant=11, api_key_create=3/);
+      // The command plays the org's Schedule, whose runs fall at the org's phase in the interval: 5 s for "acme".
+      expect(phaseOffsetMs('acme', 5 * MIN)).toBe(5_000);
+      expect(human.stdout).toContain('Backtest of org "acme": 14 scheduled runs every 5m from 2026-11-24T17:00:05.000Z');
+      expect(human.stdout).toMatch(/2026-11-24T17:55:05\.000Z {2}PAGE {4}error {4}mallory@example\.com {2}role_grant=6/);
+      expect(human.stdout).toMatch(/2026-11-24T18:00:05\.000Z {2}UPDATE {2}critical mallory@example\.com {2}role_grant=11, api_key_create=3/);
       expect(human.stdout).toContain('Nothing was paged.');
       const json = await run([...range, '--json'], env());
       expect(json.code).toBe(0);
       const report = JSON.parse(json.stdout) as BacktestReport;
       expect(report.incidents.map((i) => [i.actor, i.severity])).toEqual([['mallory@example.com', 'critical']]);
-      expect(report.runs).toHaveLength(15);
+      expect(report.runs).toHaveLength(14);
       expect(`${human.stdout}${json.stdout}`).not.toContain(sim.apiKey);
       expect(`${human.stdout}${json.stdout}`).not.toContain(sim.appKey);
     });
