@@ -55,7 +55,11 @@ export interface ScanProgress {
   counters: ScanCounters;
   touched: string[];
   closed: ClosedIncident[];
-  suppressed: string[];
+  /**
+   * Before #26, the actors whose suppressed burst this scan opened (only those were reported). Ignored now: the carried
+   * incident's `reported` decides; kept optional so that a checkpoint of an earlier worker still resumes.
+   */
+  suppressed?: string[];
   /** Catalog v3: the persons this scan has taught so far, packed, so a resumed scan does not lose what it learned. */
   baselines?: PackedBaselines;
 }
@@ -72,6 +76,12 @@ export interface IncidentAction {
 
 export interface SuppressedBurst {
   actor: string;
+  /**
+   * The burst's dedup key, as its incident would have: a burst spanning several runs is reported by each run that saw
+   * it grow, and the reports of one burst merge by this key, the last wins (`mergeSuppressed`). Absent in the results
+   * of scans before #26.
+   */
+  dedupKey?: string;
   reason: string;
   severity: Severity;
   events: number;
@@ -127,7 +137,6 @@ export class Scan {
   private readonly counters: ScanCounters;
   private readonly touched: Set<string>;
   private readonly closed: ClosedIncident[];
-  private readonly suppressed: Set<string>;
   private readonly pending = new PendingEvidence(PENDING_LIMITS);
   /** Actors whose incident this scan opened: events read again in the overlap still belong to its evidence. */
   private readonly openedHere = new Set<string>();
@@ -143,13 +152,12 @@ export class Scan {
     this.counters = progress.counters;
     this.touched = new Set(progress.touched);
     this.closed = progress.closed;
-    this.suppressed = new Set(progress.suppressed);
     if (progress.baselines !== undefined && context.baselines !== undefined) context.baselines.mergeChanged(unpackPersons(progress.baselines));
   }
 
   /** Starts from the previous run's state, taking it over: the scan changes it in place. */
   static start(detector: Detector, context: ScanContext, state: StoredState): Scan {
-    return new Scan(detector, context, { state, counters: zeroCounters(), touched: [], closed: [], suppressed: [] });
+    return new Scan(detector, context, { state, counters: zeroCounters(), touched: [], closed: [] });
   }
 
   /** Continues from a snapshot of `progress()`, taking it over (pass a fresh copy, e.g. just parsed). */
@@ -164,7 +172,6 @@ export class Scan {
       counters: this.counters,
       touched: [...this.touched],
       closed: this.closed,
-      suppressed: [...this.suppressed],
       ...(this.context.baselines !== undefined ? { baselines: packPersons(this.context.baselines.peekDelta()) } : {}),
     };
   }
@@ -354,7 +361,7 @@ export class Scan {
         // The actor is exempted from some rules only, and crossed another: the burst pages after all.
         delete incident.suppressed;
         delete incident.suppressedRules;
-        this.suppressed.delete(actor);
+        delete incident.reported;
       }
       this.touched.add(actor);
       return;
@@ -386,7 +393,6 @@ export class Scan {
     const { orgId, runAt, lateAfterMs } = this.context;
     const suppression = suppressionFor(this.detector.settings.suppress, actor, start, runAt, rules);
     const dedupKey = `audit-spike-${hash64(`${orgId}|${actor}|${start}`)}`;
-    if (suppression) this.suppressed.add(actor);
     return {
       dedupKey,
       firstSeen,
@@ -416,10 +422,11 @@ export class Scan {
       });
     const notify = (actor: string, name: string | undefined, incident: IncidentState) => {
       if (incident.suppressed) {
-        if (this.suppressed.has(actor)) {
-          suppressed.push({ actor, reason: incident.suppressed, severity: incident.severity, events: incident.events,
-            firstSeen: new Date(incident.firstSeen).toISOString(), lastSeen: new Date(incident.lastSeen).toISOString() });
-        }
+        // Reported whenever its count changed since a scan last reported it: a burst spanning runs is reported whole.
+        if (incident.reported?.events === incident.events) return;
+        suppressed.push({ actor, dedupKey: incident.dedupKey, reason: incident.suppressed, severity: incident.severity, events: incident.events,
+          firstSeen: new Date(incident.firstSeen).toISOString(), lastSeen: new Date(incident.lastSeen).toISOString() });
+        incident.reported = { events: incident.events };
         return;
       }
       const last = incident.notified;

@@ -24,6 +24,11 @@ export interface IncidentState {
   evidence: EvidenceState;
   /** What PagerDuty was last told; absent until the first page. */
   notified?: { severity: Severity; events: number };
+  /**
+   * A suppressed burst: its count when a scan last reported it (absent until then, and in states carried before #26).
+   * A later scan reports it again whenever its count changed, so a burst spanning several runs is reported whole.
+   */
+  reported?: { events: number };
 }
 
 export interface ActorState {

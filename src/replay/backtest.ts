@@ -8,6 +8,7 @@ import { zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBu
 import type { IncidentSummary } from '../detection/summary';
 import type { IncidentRecord } from '../workflows/run-result';
 import { emptyState, type CarriedState } from '../detection/state';
+import { mergeSuppressed } from '../detection/suppressed-bursts';
 import { scanWindowWithRetries, type ScanRetryHooks } from './backtest-retry';
 import { toIncidentOutput, type IncidentOutput, type ReplayIncident } from './incidents';
 import { applyActions } from './engine';
@@ -132,11 +133,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       run.matched += scanned.counters.matched;
       run.pages += scanned.pages;
       run.actions.push(...scanned.actions.map(toAction));
-      run.suppressed.push(...scanned.suppressed);
+      mergeSuppressed(run.suppressed, scanned.suppressed);
       applyActions(incidents, scanned.actions);
       state = scanned.state;
     }
-    suppressed.push(...run.suppressed);
+    mergeSuppressed(suppressed, run.suppressed);
     cursor = plan.to;
     runs.push(run);
     hooks.runDone?.(run, index, ticks.length);

@@ -4,6 +4,7 @@ import { eventTimestamp, innerAttributes } from '../detection/event-fields';
 import { lateAfterMs, planRun } from '../detection/plan';
 import { Scan, zeroCounters, type IncidentAction, type ScanCounters, type SuppressedBurst } from '../detection/scan';
 import { emptyState, type CarriedState } from '../detection/state';
+import { mergeSuppressed } from '../detection/suppressed-bursts';
 import type { AuditEventLike } from '../detection/types';
 import type { ReplayIncident } from './incidents';
 
@@ -189,7 +190,7 @@ export class Replayer {
         const result = scan.finish();
         for (const key of Object.keys(this.counters) as Array<keyof ScanCounters>) this.counters[key] += result.counters[key];
         applyActions(this.incidents, result.actions);
-        this.suppressed.push(...result.suppressed);
+        mergeSuppressed(this.suppressed, result.suppressed);
         state = this.state = result.state;
       }
       const steady = plan.to - this.cursor === interval && plan.remainingMs === 0 && plan.abandoned === undefined;

@@ -1,15 +1,17 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, patched, proxyActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditSpikeActivities } from '../activities';
 import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
 import { lateAfterMs, planRun } from '../detection/plan';
 import { zeroCounters, type ScanCounters, type ScanWindow, type SuppressedBurst } from '../detection/scan';
 import { emptyState, type StoredState } from '../detection/state';
+import { mergeSuppressed } from '../detection/suppressed-bursts';
 import { formatDuration } from '../detection/duration';
 import { incidentRecord, notifiedSeverityOf, outcomeReport, tellPagerDuty } from './pagerduty-steps';
 import { startContainmentFor } from './start-containment';
 import { boundIncidentRecords } from './incident-records';
 import { isRunResult, type IncidentRecord, type RunResult, type StateRef } from './run-result';
+import { runArgsHash } from './run-args-ref';
 import { AUDIT_SPIKE_EVENTS_READ, AUDIT_SPIKE_ORG, AUDIT_SPIKE_PAGED, AUDIT_SPIKE_SEVERITY } from './search-attributes';
 import { higherSeverity, type Severity } from '../detection/types';
 import type { Evidence } from '../detection/evidence';
@@ -61,23 +63,35 @@ function halves(window: ScanWindow): [ScanWindow, ScanWindow] {
   return [{ readFrom: window.readFrom, from: window.from, to: mid }, { readFrom: mid, from: mid, to: window.to }];
 }
 
-const { findLatestRunResult, checkSearchAttributes } = proxyActivities<AuditSpikeActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumAttempts: 3 },
-});
+const LOOKUP_OPTIONS = { startToCloseTimeout: '1 minute', retry: { initialInterval: '2 seconds', maximumAttempts: 3 } } as const;
+const remoteLookups = proxyActivities<AuditSpikeActivities>(LOOKUP_OPTIONS);
+
+/**
+ * A quiet run's cost (#24), what a Temporal Cloud user pays per run: the two lookups (the newest completed run, the
+ * search attributes) are local activities, started together in the first workflow task, whose markers Cloud counts as
+ * one action with this patch's own marker; the scan reads the config from the run's start input instead of carrying
+ * a second copy; the memo and the search attributes go out in the last workflow task. One activity and two workflow
+ * tasks instead of three and four. Runs recorded before it replay as they ran.
+ */
+const CHEAP_QUIET_RUN = 'quiet-run-local-lookups-and-config-by-reference';
+const localLookups = proxyLocalActivities<AuditSpikeActivities>(LOOKUP_OPTIONS);
+type Lookups = Pick<AuditSpikeActivities, 'findLatestRunResult' | 'checkSearchAttributes'>;
+
+/** Whether the namespace has the AuditSpike* search attributes; a failed check counts as no (the run still completes). */
+function searchAttributesAvailable(lookups: Lookups, orgId: string): Promise<boolean> {
+  return lookups.checkSearchAttributes().then((check) => check.available, (error) => {
+    log.warn('Could not check the AuditSpike* search attributes; this run is not searchable by them', { orgId, error: String(error) });
+    return false;
+  });
+}
 
 /**
  * Makes the run findable (`AuditSpikePaged = true`, `AuditSpikeSeverity = "critical"`). Upserting attributes the namespace
  * lacks would fail every workflow task, so the worker is asked first (once per worker); without them the run still
- * completes, and the worker has said how to register them.
+ * completes, and the worker has said how to register them. `checked`: the answer asked for at the run's start.
  */
-async function markRunSearchable(orgId: string, eventsRead: number, incidents: IncidentRecord[]): Promise<void> {
-  let available = false;
-  try {
-    available = (await checkSearchAttributes()).available;
-  } catch (error) {
-    log.warn('Could not check the AuditSpike* search attributes; this run is not searchable by them', { orgId, error: String(error) });
-  }
+async function markRunSearchable(orgId: string, eventsRead: number, incidents: IncidentRecord[], checked?: Promise<boolean>): Promise<void> {
+  const available = await (checked ?? searchAttributesAvailable(remoteLookups, orgId));
   if (!available) return;
   const paged = incidents.filter((i) => i.kind === 'trigger' && i.outcome?.result !== 'failed');
   const severity = paged.reduce<Severity | undefined>((top, i) => (top ? higherSeverity(top, i.severity) : i.severity), undefined);
@@ -104,7 +118,7 @@ function scheduledTime(): number {
  * Where the last run left off: the Schedule's last completion result, or a newer completed run of the same Schedule
  * (a manual trigger's runs are outside the Schedule's result chain). Neither → undefined, and the run reads the look-back.
  */
-async function previousResult(orgId: string): Promise<RunResult | undefined> {
+async function previousResult(orgId: string, lookups: Lookups): Promise<RunResult | undefined> {
   const info = workflowInfo();
   let best: RunResult | undefined;
   if (isRunResult(info.lastResult, orgId)) best = info.lastResult;
@@ -112,7 +126,7 @@ async function previousResult(orgId: string): Promise<RunResult | undefined> {
   const scheduleId = info.typedSearchAttributes.get(SCHEDULED_BY);
   if (typeof scheduleId === 'string' && scheduleId !== '') {
     try {
-      const latest = await findLatestRunResult({ scheduleId, orgId, currentWorkflowId: info.workflowId, ...(best ? { knownCursor: best.cursor } : {}) });
+      const latest = await lookups.findLatestRunResult({ scheduleId, orgId, currentWorkflowId: info.workflowId, ...(best ? { knownCursor: best.cursor } : {}) });
       // A result newer than the last completion result comes whole; otherwise only which run it is (never a second copy).
       // An activity result recorded by an earlier version is the result itself.
       const found: RunResult | undefined = isRunResult(latest, orgId) ? latest : latest?.result;
@@ -169,7 +183,14 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     });
   }
   const args = parsed.data;
-  const previous = await previousResult(args.orgId);
+  const cheap = patched(CHEAP_QUIET_RUN);
+  // Local activities of the first workflow task, both under way before either is awaited.
+  const searchable = cheap ? searchAttributesAvailable(localLookups, args.orgId) : undefined;
+  const previous = await previousResult(args.orgId, cheap ? localLookups : remoteLookups);
+  // The config as the scan gets it: where it is (this run's start input) and its hash, or (before the patch) a copy.
+  const config = cheap
+    ? { config: { from: { workflowId: workflowInfo().workflowId, runId: workflowInfo().runId }, hash: runArgsHash(rawArgs) } }
+    : { datadog: args.datadog, detection: args.detection };
   const hasPrevious = previous !== undefined;
 
   const scheduledAt = scheduledTime();
@@ -198,8 +219,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     const summary = `Read audit events ${iso(window.from)} → ${iso(window.to)}${chunkLabel}`;
     const input = {
       orgId: args.orgId,
-      datadog: args.datadog,
-      detection: args.detection,
+      ...config,
       latenessMs: args.cadence.latenessMs,
       window,
       runAt: scheduledAt,
@@ -229,7 +249,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     }
     addCounters(counts, scanned.counters, scanned.pages);
     for (const warning of scanned.warnings ?? []) if (!warnings.includes(warning)) warnings.push(warning);
-    suppressed.push(...scanned.suppressed);
+    mergeSuppressed(suppressed, scanned.suppressed);
     for (const action of scanned.actions) {
       // The scan puts on each action what PagerDuty was last told; a scan of an earlier version left it in the state.
       const outcome = await tellPagerDuty(args.pagerduty, action, notifiedSeverityOf('state' in source ? source.state : undefined, action));
@@ -260,7 +280,7 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
     eventsSkipped: counts.skipped,
     burstingActors: incidents.filter((i) => i.kind === 'trigger').map((i) => `${i.actor} (${i.severity})`).join(', ') || 'none',
   });
-  await markRunSearchable(args.orgId, counts.read, incidents);
+  await markRunSearchable(args.orgId, counts.read, incidents, searchable);
 
   return {
     v: 1,
