@@ -23,6 +23,13 @@ export function registrationCommands(namespace: string, missing: string[]): stri
     .join('\n');
 }
 
+/** The AuditSpike* search attributes the namespace lacks (or holds with another type), by name. */
+export async function missingSearchAttributes(client: Client, namespace: string): Promise<string[]> {
+  const response = await client.connection.operatorService.listSearchAttributes({ namespace });
+  const registered = response.customAttributes ?? {};
+  return searchAttributeCliTypes().filter((attribute) => registered[attribute.name] !== INDEXED_TYPE[attribute.type]).map((attribute) => attribute.name);
+}
+
 /**
  * Asks the namespace once per worker (per namespace) whether the search attributes exist; an upsert of an unknown one
  * would fail every workflow task, so a namespace without them gets unsearchable runs and one warning, not failed runs.
@@ -37,9 +44,7 @@ export function createCheckSearchAttributes(deps: { temporalClient?: Client; war
       warn('audit-spike worker: no Temporal client to check the AuditSpike* search attributes; runs will not be searchable by them.');
       return { available: false, missing: expected.map((attribute) => attribute.name) };
     }
-    const response = await client.connection.operatorService.listSearchAttributes({ namespace });
-    const registered = response.customAttributes ?? {};
-    const missing = expected.filter((attribute) => registered[attribute.name] !== INDEXED_TYPE[attribute.type]).map((attribute) => attribute.name);
+    const missing = await missingSearchAttributes(client, namespace);
     if (missing.length) {
       warn(
         `audit-spike worker: namespace "${namespace}" lacks the search attributes ${missing.join(', ')}; runs work but cannot be ` +

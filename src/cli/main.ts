@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   schedule: async () => (await import('./schedule')).scheduleCommand,
   'codec-server': async () => (await import('./codec-server')).codecServerCommand,
   respond: async () => (await import('./respond')).respondCommand,
+  incidents: async () => (await import('./incidents')).incidentsCommand,
   webhooks: async () => (await import('./webhooks')).webhooksCommand,
   dev: async () => (await import('./dev')).devCommand,
 };
@@ -35,6 +36,7 @@ Usage:
   audit-spike schedule apply|describe|pause|unpause|trigger|backfill|delete [--config FILE] [options]
   audit-spike codec-server [--port 8888] [--origin URL]               decrypt payloads for the web UI (AUDIT_SPIKE_ENCRYPTION_KEY)
   audit-spike respond INCIDENT [--approve STEP ...|--all] [--undo]    show, approve or undo an incident's containment plan
+  audit-spike incidents [--since 24h] [--org ORG] [--json|--csv]      list what was paged (severity, counts, outcome, run), from Temporal
   audit-spike webhooks [--port 8788] [--config FILE]                  approve containment plans from PagerDuty (signed webhooks)
   audit-spike dev                                                     the local stack (same as npm start)
   audit-spike help COMMAND                                            a command's flags, defaults and an example (or COMMAND --help)

@@ -28,7 +28,7 @@ describe('clear errors, fast', () => {
   beforeAll(async () => {
     address = `127.0.0.1:${await freePort()}`;
     // Load (and transpile) the commands first: the 5 s are about waiting for Temporal, not about ts-jest.
-    await Promise.all([import('../../src/cli/schedule'), import('../../src/cli/respond'), import('../../src/cli/webhooks'), import('../../src/schedule'),
+    await Promise.all([import('../../src/cli/schedule'), import('../../src/cli/respond'), import('../../src/cli/webhooks'), import('../../src/cli/incidents'), import('../../src/paged-runs'), import('../../src/schedule'),
       import('../../src/response/plan'), import('../../src/response/messages'), import('../../src/webhooks/receiver'), import('../../src/webhooks/incident-key')]);
     writeFileSync(join(dir, 'response.yaml'), 'response: { enabled: true }\n');
   }, 60_000);
@@ -47,6 +47,7 @@ describe('clear errors, fast', () => {
     ['schedule describe', () => ['schedule', 'describe']],
     ['respond', () => ['respond', 'audit-spike-0123456789abcdef']],
     ['webhooks', () => ['webhooks', '--port', '0', '--config', join(dir, 'response.yaml')]],
+    ['incidents', () => ['incidents', '--since', '7d']],
   ];
   test.each(commands)('%s: an unreachable Temporal is one line within 5 s naming the address, where it came from and how to start it', async (_name, args) => {
     const run = await cli(args());

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const bin = join(__dirname, '..', '..', 'bin', 'audit-spike.js');
-const SUBCOMMANDS = ['dry-run', 'backtest', 'rules', 'config', 'worker', 'schedule', 'codec-server', 'dev', 'respond', 'webhooks'];
+const SUBCOMMANDS = ['dry-run', 'backtest', 'rules', 'config', 'worker', 'schedule', 'codec-server', 'dev', 'respond', 'webhooks', 'incidents'];
 
 function cli(args: string[]) {
   // A short timeout: a help request that starts something (the dev stack, a worker) would not return by itself.
@@ -44,7 +44,7 @@ describe('--help on every subcommand', () => {
   });
 
   test('an unknown flag exits 2 and points to the subcommand\'s --help', () => {
-    for (const name of ['dry-run', 'backtest', 'worker', 'codec-server', 'dev', 'respond', 'webhooks']) {
+    for (const name of ['dry-run', 'backtest', 'worker', 'codec-server', 'dev', 'respond', 'webhooks', 'incidents']) {
       const run = cli([name, '--bogus']);
       expect(run.status).toBe(2);
       expect(run.stderr).toContain("Unknown option '--bogus'");
