@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { AuditSpikeArgs } from '../src/config/args-schema';
 import { loadConfig, parseConfigText } from '../src/config/load';
@@ -12,12 +12,16 @@ import { temporalSettings } from '../src/temporal-connection';
 import { startWebhookReceiver } from '../src/webhooks/receiver';
 import { lookupIncident, incidentKeySources } from '../src/webhooks/incident-key';
 import { createAuditSpikeWorker } from '../src/worker';
+import { BASELINE_SHARDS, baselineWorkflowId } from '../src/workflows/baseline-workflow';
 import { DatadogSimulator } from './datadog-sim';
 import { PagerDutySimulator } from './pagerduty-sim';
 import { sampleDay } from './sample-day';
 import { TemporalDevServer, projectRoot } from './temporal-server';
 
 type Env = Record<string, string | undefined>;
+
+/** The simulated org's Audit Trail retention (Datadog allows 3 to 90 days). */
+const DEMO_RETENTION_MS = 30 * 86_400_000;
 
 function defaultLog(line: string): void {
   process.stderr.write(`[audit-spike dev] ${line}\n`);
@@ -34,15 +38,18 @@ async function datadogSide(config: ResolvedConfig, env: Env, dataDir: string, st
     log(`Datadog: the real API at ${site} (keys from ${apiKeyEnv} and ${appKeyEnv})`);
     return { datadog: { ...config.args.datadog, site }, env: {} };
   }
-  const sim = await DatadogSimulator.start({ port: Number(env.SIM_DATADOG_PORT ?? 8126) });
+  // The simulated Audit Trail holds the sample's ten days (the day and nine days of logins before it): its retention,
+  // and the org's, is 30 days, so that the first run seeds the baselines from all of them (catalog v3).
+  const sim = await DatadogSimulator.start({ port: Number(env.SIM_DATADOG_PORT ?? 8126), retentionMs: DEMO_RETENTION_MS });
   stoppers.push(() => sim.stop());
-  const events = sampleDay({ end: new Date() });
+  // Located (geoip), with the careful attackers in the day's last minutes, where the first run reads.
+  const events = sampleDay({ end: new Date(), located: true, carefulAt: 'end' });
   sim.addEvents(events);
   const samplePath = join(dataDir, 'sample-day.jsonl');
   writeFileSync(samplePath, `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
-  log(`Datadog: simulator at ${sim.url} with ${events.length} audit events of a sample day (also in ${samplePath})`);
+  log(`Datadog: simulator at ${sim.url} with ${events.length} audit events of a sample day and the nine days of logins before it (also in ${samplePath})`);
   const { baseUrl: _drop, site: _site, ...rest } = config.args.datadog;
-  return { datadog: { ...rest, baseUrl: sim.url }, env: { [apiKeyEnv]: sim.apiKey, [appKeyEnv]: sim.appKey }, sim };
+  return { datadog: { ...rest, baseUrl: sim.url, retentionMs: DEMO_RETENTION_MS }, env: { [apiKeyEnv]: sim.apiKey, [appKeyEnv]: sim.appKey }, sim };
 }
 
 /** PagerDuty: the real service when its secret is set, else the simulator (Events API over HTTPS with a local CA). */
@@ -117,6 +124,26 @@ export async function resetDemoSchedule(client: Client, scheduleId: string): Pro
 }
 
 /**
+ * The demo's baselines start afresh with its Schedule: the org's baseline workflows still running are terminated (a
+ * closed shard counts as missing, so the first run seeds them again from the new sample day, and its saves start them
+ * anew). Returns how many were running.
+ */
+export async function resetDemoBaselines(client: Client, orgId: string): Promise<number> {
+  let ended = 0;
+  await Promise.all(Array.from({ length: BASELINE_SHARDS }, async (_, shard) => {
+    const handle = client.workflow.getHandle(baselineWorkflowId(orgId, shard));
+    try {
+      if ((await handle.describe()).status.name !== 'RUNNING') return;
+      await handle.terminate('audit-spike dev stack restarted: the simulated audit trail was replaced');
+      ended++;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+  }));
+  return ended;
+}
+
+/**
  * Starts one run now under the Schedule's own overlap policy (SKIP for audit-spike): if a run is already going (a
  * catch-up run after a restart, or a tick), the trigger is skipped instead of starting a second run on the same cursor.
  * `ScheduleHandle.trigger()` without an argument would ALLOW_ALL.
@@ -179,7 +206,10 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const simulated = Boolean(dd.sim && pd.sim);
     const response = config.args.response ?? (simulated ? parseConfigText('response: { enabled: true }', 'dev defaults').args.response : undefined);
     const devResponse = response && pd.sim && config.args.pagerduty.mode === 'events' ? { ...response, pagerdutyApiUrl: pd.sim.httpUrl } : response;
-    const resolved: ResolvedConfig = { ...config, args: { ...config.args, datadog: dd.datadog, pagerduty: pd.pagerduty, ...(devResponse ? { response: devResponse } : {}) } };
+    // Against the simulator the baselines are seeded from its past on the first run (first enable), so the careful
+    // attackers page at once instead of after a week of warm-up.
+    const detection = dd.sim ? { ...config.args.detection, seedBaselines: true } : config.args.detection;
+    const resolved: ResolvedConfig = { ...config, args: { ...config.args, datadog: dd.datadog, pagerduty: pd.pagerduty, detection, ...(devResponse ? { response: devResponse } : {}) } };
     const workerEnv: Env = { ...env, ...dd.env, ...pd.env, ...(pd.sim ? { [devResponse?.pagerdutyTokenEnv ?? 'PAGERDUTY_API_TOKEN']: pd.sim.apiToken } : {}) };
 
     const nativeConnection = await NativeConnection.connect(settings.connectionOptions);
@@ -220,6 +250,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const scheduleId = resolved.schedule.scheduleId;
     const reset = dd.sim ? await resetDemoSchedule(client, scheduleId) : false;
     if (reset) log(`Schedule ${scheduleId}: started afresh, because the simulated audit trail is a new sample day (earlier runs stay in the web UI)`);
+    // The baselines too: learned from the earlier sample, they already hold the countries its careful attackers came from.
+    const baselinesReset = dd.sim ? await resetDemoBaselines(client, resolved.args.orgId) : 0;
+    if (baselinesReset) log(`Baselines of org ${resolved.args.orgId}: ${baselinesReset} shard workflows ended; the first run seeds them again from the new sample`);
     const outcome = await applySchedule(client, resolved);
     log(`Schedule ${scheduleId}: ${outcome}, every ${resolved.schedule.intervalMs / 60_000} min on task queue ${resolved.schedule.taskQueue}`);
     await triggerRespectingOverlap(client, scheduleId);

@@ -39,6 +39,13 @@ export interface SampleDayOptions {
    * home), as real ones do; the bursts and isolated sensitive actions are unchanged (no geoip).
    */
   located?: boolean;
+  /**
+   * With `located`: when the two careful attackers act. `spread` (default): the role grant from Bucharest 12 hours into
+   * the day, New York then Singapore 20 hours in. `end`: in the day's last minutes, so that a live first run (which reads
+   * only the Schedule's lookback, 15 minutes by default) sees them, as `npm start` shows: the role grant 4 minutes
+   * before `end`, the login from New York 47 minutes before and the one from Singapore 7 minutes before.
+   */
+  carefulAt?: 'spread' | 'end';
 }
 
 function homeOf(staffIndex: number) {
@@ -48,7 +55,7 @@ function homeOf(staffIndex: number) {
 /** Days of located logins before the day, so that warm-up (7 days) is over for every person. */
 export const LOCATED_DAYS = 9;
 
-function locatedEvents(start: number, random: () => number): AuditEventJson[] {
+function locatedEvents(start: number, random: () => number, carefulAt: 'spread' | 'end'): AuditEventJson[] {
   const events: AuditEventJson[] = [];
   const HOUR = 3_600_000;
   for (const [i, person] of STAFF.entries()) {
@@ -59,11 +66,14 @@ function locatedEvents(start: number, random: () => number): AuditEventJson[] {
       for (let n = 0; n < logins; n++) events.push(locatedEvent(start + day * 24 * HOUR + (8 + Math.floor(random() * 10)) * HOUR + Math.floor(random() * HOUR), person, LOGIN, home));
     }
   }
+  const end = start + 24 * HOUR;
+  const grantAt = carefulAt === 'end' ? end - 4 * 60_000 : start + 12 * HOUR;
+  const travelAt = carefulAt === 'end' ? end - 47 * 60_000 : start + 20 * HOUR;
   // A stolen session used once from abroad: one role grant (role_grant pages at 3) from Bucharest.
-  events.push(locatedEvent(start + 12 * HOUR, STAFF[6], ACTIONS.roleGrant, PLACES.bucharest));
+  events.push(locatedEvent(grantAt, STAFF[6], ACTIONS.roleGrant, PLACES.bucharest));
   // New York, then Singapore 40 minutes later.
-  events.push(locatedEvent(start + 20 * HOUR, STAFF[7], LOGIN, PLACES.newYork));
-  events.push(locatedEvent(start + 20 * HOUR + 40 * 60_000, STAFF[7], LOGIN, PLACES.singapore));
+  events.push(locatedEvent(travelAt, STAFF[7], LOGIN, PLACES.newYork));
+  events.push(locatedEvent(travelAt + 40 * 60_000, STAFF[7], LOGIN, PLACES.singapore));
   return events;
 }
 
@@ -108,7 +118,7 @@ export function sampleDay(options: SampleDayOptions): AuditEventJson[] {
   // The keys are minted with a stolen application key: Datadog then records the email in usr.id and a UUID in usr.email.
   events.push(...burst({ ...mallory, viaKeys: true }, ACTIONS.apiKeyCreate, 3, attackStart + 4 * 60_000, 3 * 60_000));
   // Its own generator, after every other draw: the day's other events are the same with or without it.
-  if (options.located) events.push(...locatedEvents(start, prng((options.seed ?? 20261124) + 1)));
+  if (options.located) events.push(...locatedEvents(start, prng((options.seed ?? 20261124) + 1), options.carefulAt ?? 'spread'));
   events.sort((a, b) => a.attributes.timestamp.localeCompare(b.attributes.timestamp) || a.id.localeCompare(b.id));
   return events;
 }
