@@ -1,4 +1,7 @@
 import { client, v2 } from '@datadog/datadog-api-client';
+// The v2 Audit API's own request factory and response processor (its module exports them; the package index does not).
+import { AuditApiRequestFactory, AuditApiResponseProcessor } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/AuditApi';
+import { MalformedAuditPage, readAuditPage, type AuditPage } from './audit-page';
 import type { DatadogTarget } from '../config/args-schema';
 import { readSecret, type Environment } from './secrets';
 
@@ -41,7 +44,19 @@ class AuditHttpLibrary extends client.IsomorphicFetchHttpLibrary {
 
 export interface DatadogAuditClient {
   api: v2.AuditApi;
+  /**
+   * `api.searchAuditLogs` as the scan reads it: the same request (the client's request factory, authentication and
+   * HTTP library), the same errors (any answer but 200 goes to the client's own response processor, which throws its
+   * `ApiException`), but a 200's body is kept as bytes and its events parsed one at a time (see audit-page.ts).
+   */
+  searchPage(body: v2.AuditLogsSearchEventsRequest): Promise<AuditPage>;
   http: { rateLimit: RateLimitState; requests: number };
+}
+
+export { MalformedAuditPage };
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType === undefined || /^application\/(.+\+)?json\b/i.test(contentType.trim());
 }
 
 /** Builds the v2 Audit API client for one org: site or base URL from the target, keys from the worker's environment. Retries are ours. */
@@ -56,5 +71,19 @@ export function createDatadogAuditClient(target: DatadogTarget, env: Environment
     ...(target.baseUrl ? { baseServer: new client.BaseServerConfiguration(target.baseUrl.replace(/\/+$/, ''), {}) } : {}),
   });
   if (!target.baseUrl && target.site) configuration.setServerVariables({ site: target.site });
-  return { api: new v2.AuditApi(configuration), http };
+  const requests = new AuditApiRequestFactory(configuration);
+  const responses = new AuditApiResponseProcessor();
+  return {
+    api: new v2.AuditApi(configuration, requests, responses),
+    http,
+    async searchPage(body) {
+      const response = await http.send(await requests.searchAuditLogs(body));
+      if (response.httpStatusCode !== 200 || !isJson(response.headers['content-type'])) {
+        // Throws the client's ApiException for an error status; a 2xx it reads as it always does.
+        const page = await responses.searchAuditLogs(response);
+        return readAuditPage(Buffer.from(JSON.stringify(page)));
+      }
+      return readAuditPage(await response.body.binary());
+    },
+  };
 }

@@ -16,7 +16,8 @@ import type { LoadedState } from './carried-state-store';
 import type { BaselineStore, LoadedBaselines } from './baseline-store';
 import { BASELINE_SHARDS } from '../workflows/baseline-workflow';
 import { DEFAULT_MAX_RESULT_BYTES, describeShedding, fitStateToBudget, lowestTiers, utf8Bytes } from '../detection/state-budget';
-import type { DatadogAuditClient } from './datadog-client';
+import { MalformedAuditPage, type DatadogAuditClient } from './datadog-client';
+import type { AuditPage } from './audit-page';
 import { needsAttention, passing } from './failures';
 
 export const ScanInputSchema = z.object({
@@ -146,15 +147,16 @@ async function searchPage(
   orgId: string,
   hooks: PageLoopHooks,
   latest: ScanHeartbeat | undefined,
-): Promise<v2.AuditLogsEventsResponse> {
+): Promise<AuditPage> {
   let transient = 0;
   let limited = 0;
   for (;;) {
     try {
-      return await dd.api.searchAuditLogs({ body });
+      return await dd.searchPage(body);
     } catch (error) {
       const status = error instanceof client.ApiException ? error.code : undefined;
-      const detail = error instanceof client.ApiException ? JSON.stringify(error.body).slice(0, 300) : (error as Error).message;
+      const detail = error instanceof client.ApiException ? JSON.stringify(error.body).slice(0, 300)
+        : error instanceof MalformedAuditPage ? `a 200 whose body is not an audit events page: ${error.message}` : (error as Error).message;
       if (status === 401 || status === 403) {
         throw needsAttention(
           'DatadogAuthRejected',
@@ -186,7 +188,7 @@ async function searchPage(
  * warnings are present": AuditLogsResponseMetadata in .generator/schemas/v2/openapi.yaml @ f722578514a6b8d464aa1ecdf909bb39260c0dc3).
  * An unknown status deserializes to an UnparsedObject, which is not `done` either.
  */
-function partialReason(page: v2.AuditLogsEventsResponse): string | undefined {
+function partialReason(page: AuditPage): string | undefined {
   const status = page.meta?.status as unknown;
   const warnings = page.meta?.warnings ?? [];
   if ((status === undefined || status === 'done') && warnings.length === 0) return undefined;
@@ -232,7 +234,7 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
   let next = fetchPage(requested, lastBeat);
   let partialReads = 0;
   for (;;) {
-    let page: v2.AuditLogsEventsResponse;
+    let page: AuditPage;
     try {
       page = await next;
     } catch (error) {
@@ -253,7 +255,7 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
       continue;
     }
     partialReads = 0;
-    const cursor = page.data?.length ? page.meta?.page?.after : undefined;
+    const cursor = page.size ? page.meta?.page?.after : undefined;
     if (cursor) {
       requested = cursor;
       next = fetchPage(cursor, lastBeat);
@@ -261,7 +263,13 @@ export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector
       // would not leave until the page below is folded, and Datadog's time to answer would add to ours, not overlap it.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    for (const event of page.data ?? []) scan.add(event as Parameters<Scan['add']>[0]);
+    try {
+      for (const event of page.events()) scan.add(event as Parameters<Scan['add']>[0]);
+    } catch (error) {
+      if (!(error instanceof MalformedAuditPage)) throw error;
+      // Part of the page is folded: the attempt fails, and its retry resumes from the last checkpoint (complete pages only).
+      throw passing('DatadogResponseMalformed', `Datadog answered page ${pages + 1} of the audit events search for org "${request.orgId}" with a body that is not JSON (${error.message}); the retry reads it again from the last complete page`);
+    }
     pages++;
     hooks.pageRead?.(pages);
     if (!cursor) break;
@@ -309,7 +317,7 @@ export async function seedBaselines(
     };
     const page = await searchPage(dd, body, request.datadog, request.orgId, loopHooks, undefined);
     pages++;
-    for (const event of page.data ?? []) {
+    for (const event of page.events()) {
       const inner = innerAttributes(event as AuditEventLike);
       const ts = eventTimestamp(event as AuditEventLike);
       if (inner === undefined || ts !== ts || ts < fromMs || ts >= toMs) continue;
@@ -317,7 +325,7 @@ export async function seedBaselines(
       detector.methods.observe(inner, ts, false, baselines);
     }
     hooks.checkpoint({ pages: 0 });
-    cursor = page.data?.length ? page.meta?.page?.after : undefined;
+    cursor = page.size ? page.meta?.page?.after : undefined;
     if (!cursor) return pages;
   }
 }
