@@ -70,6 +70,8 @@ export interface WindowScanRequest {
   state: StoredState;
   /** Catalog v3: the persons' baselines; the scan reads and teaches them in place (see ScanContext.baselines). */
   baselines?: Baselines;
+  /** The backtest's `--explain` (see ScanContext.watch); never set by the activity. */
+  watch?: ScanContext['watch'];
 }
 
 /**
@@ -208,6 +210,7 @@ function partialReason(page: AuditPage): string | undefined {
 export async function scanWindowPages(dd: DatadogAuditClient, detector: Detector, request: WindowScanRequest, hooks: PageLoopHooks): Promise<ScanOutput> {
   const context: ScanContext = {
     orgId: request.orgId, window: request.window, runAt: request.runAt, lateAfterMs: request.lateAfterMs, ...(request.baselines ? { baselines: request.baselines } : {}),
+    ...(request.watch ? { watch: request.watch } : {}),
   };
   const query = auditQueryFor(request.detection.rules, request.detection.readOnlyActions, request.datadog.query);
   const saved = parseCheckpoint(hooks.resumeFrom);

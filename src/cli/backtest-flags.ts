@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../detection/duration';
+import { ExplainFlagSchema } from './explain-flag';
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 const ALLOWED_TIMES = 'an ISO 8601 time with a zone such as 2026-11-24T10:00:00Z, a date such as 2026-11-24 (UTC midnight), epoch milliseconds, now, or now-<duration> such as now-24h';
@@ -43,6 +44,7 @@ export function backtestFlagsSchema(nowMs: number) {
       to: timeFlag(nowMs).default(nowMs),
       config: z.string().min(1, 'must name a config file').optional(),
       json: z.boolean().default(false),
+      explain: ExplainFlagSchema.optional(),
     })
     .superRefine((flags, ctx) => {
       if (flags.from === undefined) {
@@ -58,7 +60,7 @@ export function backtestFlagsSchema(nowMs: number) {
     });
 }
 
-export type BacktestFlags = { from: number; to: number; config?: string; json: boolean };
+export type BacktestFlags = { from: number; to: number; config?: string; json: boolean; explain?: string };
 
 /** Validates raw flags; on failure, one line per bad flag: `--to: must be after --from (…)`. */
 export function parseBacktestFlags(raw: Record<string, unknown>, nowMs: number): BacktestFlags | { problems: string[] } {

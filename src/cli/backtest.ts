@@ -8,7 +8,9 @@ import { formatDuration } from '../detection/duration';
 import { runBacktest, scheduleTicks } from '../replay/backtest';
 import { ProgressBar } from '../replay/backtest-progress';
 import { formatBacktest } from '../replay/backtest-report';
+import { formatExplanation } from '../replay/explain';
 import { parseBacktestFlags } from './backtest-flags';
+import { explainFor } from './explain-flag';
 import { UsageError, configForOrg, parseFlags, type CliCommand } from './flags';
 
 /** At 5-minute runs this is about half a year, past the longest Audit Trail retention Datadog offers (90 days; 7 by default). */
@@ -27,7 +29,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const HELP = `Usage: audit-spike backtest --from T1 [--to T2] [--config FILE] [--org NAME] [--json]
+const HELP = `Usage: audit-spike backtest --from T1 [--to T2] [--config FILE] [--org NAME] [--explain ACTOR] [--json]
 
 Reads your Datadog Audit Trail over a past range, run by run as the Schedule would (same windows, same carried
 state), and prints what it would have paged. Pages nothing. The Datadog keys come from the variables the config
@@ -38,7 +40,11 @@ Flags:
   --to T2          end of the range (default: now)
   --config FILE    YAML or JSON config (default: the built-in defaults)
   --org NAME       the org to read, when the config watches several (orgs:)
-  --json           one JSON object on stdout instead of the readable report (default: off)
+  --json           one JSON object on stdout instead of the readable report (default: off); with --explain,
+                   the explanation is its "explain" key
+  --explain ACTOR  say why ACTOR (as the report prints it: an email, service_account:<id>, api_key:<id>, unknown)
+                   was or was not paged: per rule the busiest window's count against each tier, suppressions,
+                   warm-up and baseline of the catalog v3 rules, and the runs that read its events
 
 Times: 2026-11-24T10:00:00Z, 2026-11-24 (UTC midnight), epoch milliseconds, now, now-24h.
 Datadog keeps audit events for datadog.retention (default 7d): a range reaching further back is said so, with
@@ -46,11 +52,12 @@ the date Datadog can be read from.
 Exit status: 0 when it ran, 1 when Datadog failed it, 2 on bad arguments or configuration.
 
 Example:
-  audit-spike backtest --from now-24h --config audit-spike.yaml`;
+  audit-spike backtest --from now-24h --config audit-spike.yaml
+  audit-spike backtest --from now-24h --explain mallory@example.com`;
 
 /** `audit-spike backtest`: what the Schedule would have paged over a past range, run by run. */
 async function runBacktestCommand(argv: string[], env: Environment = process.env): Promise<number> {
-  const { values } = parseFlags(argv, { from: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' }, org: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parseFlags(argv, { from: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' }, org: { type: 'string' }, json: { type: 'boolean' }, explain: { type: 'string' } });
   const { org, ...timing } = values;
   const flags = parseBacktestFlags(timing, Date.now());
   if ('problems' in flags) throw new UsageError(flags.problems.join('\n'));
@@ -65,6 +72,7 @@ async function runBacktestCommand(argv: string[], env: Environment = process.env
   }
   if (ticks > MAX_RUNS) throw new UsageError(`--from/--to: ${ticks} runs is more than ${MAX_RUNS}; backtest a shorter range`);
   checkDatadogKeys(args.datadog, env);
+  const explaining = flags.explain !== undefined ? explainFor(args, flags.explain) : undefined;
 
   const progress = process.stderr.isTTY ? new ProgressBar(process.stderr, ticks) : undefined;
   const note = (line: string) => (progress ? progress.log(line) : process.stderr.write(`${line}\n`));
@@ -78,6 +86,7 @@ async function runBacktestCommand(argv: string[], env: Environment = process.env
       datadog: createDatadogAuditClient(args.datadog, env),
       skipPastRetention: true,
       phaseOffsetMs: phase,
+      ...(explaining ? { watch: explaining.watch } : {}),
       hooks: {
         sleep,
         retrying: (reason, delayMs, attempt) => note(`audit-spike backtest: ${reason}; retrying in ${formatDuration(delayMs)} (attempt ${attempt + 1})`),
@@ -92,7 +101,10 @@ async function runBacktestCommand(argv: string[], env: Environment = process.env
     const warnings = report.warnings ?? [];
     // Warnings come before the verdict: in the report's text, or on stderr before the JSON.
     if (flags.json) for (const warning of warnings) note(`audit-spike backtest: warning: ${warning}`);
-    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatBacktest(report)}\n`);
+    const explanation = explaining?.explain(report);
+    process.stdout.write(flags.json
+      ? `${JSON.stringify(explanation ? { ...report, explain: explanation } : report)}\n`
+      : `${formatBacktest(report)}\n${explanation ? `\n${formatExplanation(explanation).join('\n')}\n` : ''}`);
     return 0;
   } catch (error) {
     progress?.clear();

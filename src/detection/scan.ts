@@ -32,6 +32,11 @@ export interface ScanContext {
    * it the baseline rules (new value, impossible travel) never fire.
    */
   baselines?: Baselines;
+  /**
+   * Sees each event of the window before the scan folds it (and before the baselines learn from it): the dry run's and
+   * the backtest's `--explain`. Never set live.
+   */
+  watch?: (event: AuditEventLike, inner: Record<string, unknown>, ts: number) => void;
 }
 
 export interface ScanCounters {
@@ -201,6 +206,7 @@ export class Scan {
       this.counters.outOfRange++;
       return;
     }
+    this.context.watch?.(event, inner, ts);
     let matched = this.detector.rules.match(inner);
     // Catalog v3: a person's learning-set or sensitive event is looked at against their baseline, which then learns.
     const baselines = this.context.baselines;

@@ -12,6 +12,7 @@ import { mergeSuppressed } from '../detection/suppressed-bursts';
 import { scanWindowWithRetries, type ScanRetryHooks } from './backtest-retry';
 import { toIncidentOutput, type IncidentOutput, type ReplayIncident } from './incidents';
 import { applyActions } from './engine';
+import type { ActorWatch } from './explain-collect';
 
 /** What PagerDuty would have been told in one run. */
 /** One run's action; the evidence is shown once, on the report's incident. */
@@ -59,6 +60,8 @@ export interface BacktestOptions {
   skipPastRetention?: boolean;
   /** Where the org's Schedule places its ticks in the interval (`phaseOffsetMs` of src/config/phase-offset.ts); 0: on the epoch grid. */
   phaseOffsetMs?: number;
+  /** `--explain`'s observer of one actor's events (see ActorWatch). */
+  watch?: ActorWatch;
 }
 
 /**
@@ -117,6 +120,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
       }
       const window = planned.from < readableFrom ? { ...planned, from: Math.ceil(readableFrom / 1000) * 1000 } : planned;
       state ??= emptyState(window.from);
+      options.watch?.run(scheduledAt, window, baselines);
       const scanned = await scanWindowWithRetries(options.datadog, detector, {
         orgId: args.orgId,
         datadog: args.datadog,
@@ -126,6 +130,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
         lateAfterMs: lateAfterMs(cadence),
         state,
         ...(baselines ? { baselines } : {}),
+        ...(options.watch ? { watch: options.watch.watch } : {}),
       }, hooks);
       for (const key of Object.keys(scanned.counters) as Array<keyof ScanCounters>) counters[key] += scanned.counters[key];
       counters.pages += scanned.pages;

@@ -4,6 +4,7 @@ import type { SuppressedBurst } from '../detection/scan';
 import type { AuditEventLike } from '../detection/types';
 import { Replayer, arraySource, timeOrder, type ReplayReport, type ReplaySource } from './engine';
 import { openEventsFile, type EventsFileFormat, type EventsFileOptions, type SkipCounts } from './events-file';
+import type { ActorWatch } from './explain-collect';
 import { formatIncidents, toIncidentOutput, type IncidentOutput } from './incidents';
 
 export interface DryRunOutput {
@@ -99,25 +100,28 @@ function build(report: ReplayReport, facts: InputFacts): DryRunOutput {
 }
 
 /** The product card's "run once against a sample": what the live schedule would have paged for these events. */
-export function dryRunEvents(events: AuditEventLike[], badLines: number, args: AuditSpikeArgs): DryRunOutput {
+export function dryRunEvents(events: AuditEventLike[], badLines: number, args: AuditSpikeArgs, watch?: ActorWatch): DryRunOutput {
   const { ordered, unusable } = timeOrder(events);
   const skipped = { notJson: badLines, notAnEvent: 0, noTimestamp: unusable, implausibleTimestamp: 0 };
-  return build(new Replayer(arraySource(ordered), args).finish(), { read: events.length + badLines, skipped, format: 'events' });
+  return build(new Replayer(arraySource(ordered), args, watch).finish(), { read: events.length + badLines, skipped, format: 'events' });
 }
 
 /**
  * The same for a file, read in chunks and replayed in time order without holding its events (events-file.ts): memory
  * follows the number of usable events (24 bytes each) and the busiest run, not the file's size.
  */
-export function dryRunFile(path: string, options: EventsFileOptions, args: AuditSpikeArgs): DryRunOutput {
+export function dryRunFile(path: string, options: EventsFileOptions, args: AuditSpikeArgs, watch?: ActorWatch): DryRunOutput {
   // A file in time order is replayed as it is read; one out of order is replayed after, from its index.
   let following: Replayer | undefined;
   const file = openEventsFile(path, options, (source: ReplaySource) => {
-    const replayer = (following = new Replayer(source, args));
+    const replayer = (following = new Replayer(source, args, watch));
     return (known, nextTs) => replayer.advance(known, nextTs);
   });
   try {
-    const report = (file.inOrder && following ? following : new Replayer(file, args)).finish();
+    const inOrder = file.inOrder && following !== undefined;
+    // Out of order: replayed again from the index, and watched again from the start.
+    if (!inOrder) watch?.reset();
+    const report = (inOrder ? following! : new Replayer(file, args, watch)).finish();
     return build(report, {
       read: file.read, skipped: file.skipped, format: file.format, accepted: { earliestMs: options.earliestMs, latestMs: options.latestMs },
       ...(file.implausible ? { implausible: file.implausible } : {}),

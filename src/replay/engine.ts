@@ -6,6 +6,7 @@ import { Scan, zeroCounters, type IncidentAction, type ScanCounters, type Suppre
 import { emptyState, type CarriedState } from '../detection/state';
 import { mergeSuppressed } from '../detection/suppressed-bursts';
 import type { AuditEventLike } from '../detection/types';
+import type { ActorWatch } from './explain-collect';
 import type { ReplayIncident } from './incidents';
 
 export interface TimedEvent {
@@ -125,7 +126,8 @@ export class Replayer {
   /** The first event a later run may still read (at or after the cursor minus the lateness overlap). */
   private first = 0;
 
-  constructor(private readonly events: ReplaySource, private readonly args: AuditSpikeArgs) {
+  /** `watch`: `--explain`'s observer of one actor's events (see ActorWatch). */
+  constructor(private readonly events: ReplaySource, private readonly args: AuditSpikeArgs, private readonly watch?: ActorWatch) {
     const { cadence } = args;
     this.interval = cadence.intervalMs;
     this.detector = new Detector(args.detection, cadence.latenessMs);
@@ -184,7 +186,10 @@ export class Replayer {
         break;
       }
       for (const window of plan.chunks) {
-        const scan = Scan.start(detector, { orgId, window, runAt: this.scheduledAt, lateAfterMs: lateAfterMs(cadence), ...(baselines ? { baselines } : {}) }, state);
+        this.watch?.run(this.scheduledAt, window, baselines);
+        const scan = Scan.start(detector, {
+          orgId, window, runAt: this.scheduledAt, lateAfterMs: lateAfterMs(cadence), ...(baselines ? { baselines } : {}), ...(this.watch ? { watch: this.watch.watch } : {}),
+        }, state);
         const end = this.firstAtOrAfter(window.to, this.first, known);
         for (let i = this.firstAtOrAfter(window.readFrom, this.first, known); i < end; i++) scan.add(events.eventAt(i));
         const result = scan.finish();
