@@ -36,11 +36,13 @@ export interface DevServerOptions {
   logFile?: string;
   /** Register the AuditSpike* search attributes (default true; false plays a namespace that lacks them). */
   searchAttributes?: boolean;
+  /** Serve the server's Prometheus metrics (among them `action`, Temporal's estimate of billable actions) on this port. */
+  metricsPort?: number;
 }
 
 /** A real `temporal server start-dev` process on loopback. */
 export class TemporalDevServer {
-  private constructor(private child: ChildProcess, readonly address: string, readonly uiUrl: string | undefined, private readonly options: Required<Omit<DevServerOptions, 'logFile' | 'headless' | 'searchAttributes'>> & DevServerOptions) {}
+  private constructor(private child: ChildProcess, readonly address: string, readonly uiUrl: string | undefined, private readonly options: Required<Omit<DevServerOptions, 'logFile' | 'headless' | 'searchAttributes' | 'metricsPort'>> & DevServerOptions) {}
 
   static async start(options: DevServerOptions): Promise<TemporalDevServer> {
     const full = { port: 7233, uiPort: 8233, host: '127.0.0.1', ...options };
@@ -48,7 +50,7 @@ export class TemporalDevServer {
     return new TemporalDevServer(child, `${full.host}:${full.port}`, full.headless ? undefined : `http://${full.host}:${full.uiPort}`, full);
   }
 
-  private static async spawnServer(options: Required<Omit<DevServerOptions, 'logFile' | 'headless' | 'searchAttributes'>> & DevServerOptions): Promise<ChildProcess> {
+  private static async spawnServer(options: Required<Omit<DevServerOptions, 'logFile' | 'headless' | 'searchAttributes' | 'metricsPort'>> & DevServerOptions): Promise<ChildProcess> {
     if (await portOpen(options.port, options.host)) {
       throw new Error(`port ${options.port} on ${options.host} is already in use: another Temporal server? Set TEMPORAL_ADDRESS to use it, or stop it.`);
     }
@@ -56,6 +58,7 @@ export class TemporalDevServer {
     if (options.searchAttributes !== false) {
       for (const { name, type } of searchAttributeCliTypes()) args.push('--search-attribute', `${name}=${type}`);
     }
+    if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
     if (options.headless) args.push('--headless');
     else args.push('--ui-port', String(options.uiPort));
     const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -7,6 +7,8 @@ import { loadCarriedState } from './carried-state-store';
 import { temporalBaselineStore } from './baseline-store';
 import { createFindLatestRunResult } from './latest-run-result';
 import type { StateRef } from '../workflows/run-result';
+import type { ArgsRef } from '../workflows/run-args-ref';
+import { loadRunArgs } from './run-args-store';
 import { recordIncident, recordScan } from './metrics';
 import { createOpenOrUpdateIncident } from './pagerduty';
 import { createScanAuditEvents } from './scan-audit-events';
@@ -29,7 +31,7 @@ export function createActivities(deps: ActivityDeps) {
   const build = deps.datadogClientFactory ?? createDatadogAuditClient;
   const client = deps.temporalClient;
   const scan = createScanAuditEvents({
-      ...(client ? { loadState: (ref: StateRef) => loadCarriedState(client, ref), baselines: temporalBaselineStore(client) } : {}),
+      ...(client ? { loadState: (ref: StateRef) => loadCarriedState(client, ref), loadArgs: (ref: ArgsRef) => loadRunArgs(client, ref), baselines: temporalBaselineStore(client) } : {}),
       datadogFor(orgId, target) {
         const key = `${orgId}|${JSON.stringify(target)}`;
         let found = datadogClients.get(key);

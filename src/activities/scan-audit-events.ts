@@ -1,7 +1,7 @@
 import { client, type v2 } from '@datadog/datadog-api-client';
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { DatadogTargetSchema, DetectionSettingsSchema, describeIssues } from '../config/args-schema';
+import { DatadogTargetSchema, DetectionSettingsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
 import { Detector } from '../detection/detector';
 import { eventTimestamp, innerAttributes } from '../detection/event-fields';
 import type { AuditEventLike } from '../detection/types';
@@ -12,6 +12,7 @@ import { Scan, type ScanContext, type ScanProgress, type ScanResult } from '../d
 import { packState } from '../detection/packed-state';
 import { emptyState, isCarriedState, type PackedState, type StoredState } from '../detection/state';
 import type { StateRef } from '../workflows/run-result';
+import type { ArgsRef } from '../workflows/run-args-ref';
 import type { LoadedState } from './carried-state-store';
 import type { BaselineStore, LoadedBaselines } from './baseline-store';
 import { BASELINE_SHARDS } from '../workflows/baseline-workflow';
@@ -20,10 +21,15 @@ import { MalformedAuditPage, type DatadogAuditClient } from './datadog-client';
 import type { AuditPage } from './audit-page';
 import { needsAttention, passing } from './failures';
 
+const RunRefSchema = z.object({ workflowId: z.string().min(1), runId: z.string().min(1) }).strict();
+
 export const ScanInputSchema = z.object({
   orgId: z.string().min(1),
-  datadog: DatadogTargetSchema,
-  detection: DetectionSettingsSchema,
+  /** The Datadog target and the detection settings inline, as versions before the config reference sent them... */
+  datadog: DatadogTargetSchema.optional(),
+  detection: DetectionSettingsSchema.optional(),
+  /** ...or where they are: the run's own start input (stored once per run), with its hash as the workflow saw it. */
+  config: z.object({ from: RunRefSchema, hash: z.string().min(1) }).strict().optional(),
   latenessMs: z.number().int().min(0),
   window: z.object({ readFrom: z.number(), from: z.number(), to: z.number() }).refine((w) => w.readFrom <= w.from && w.from < w.to, 'window must satisfy readFrom <= from < to'),
   runAt: z.number(),
@@ -31,9 +37,12 @@ export const ScanInputSchema = z.object({
   /** The state inline: the first run's empty state, or one handed over by an earlier version. */
   state: z.unknown().refine(isCarriedState, 'state must be a carried state (v: 1, 2, 3, or 4 packed)').optional(),
   /** Else the run whose last completed scan returned the state (the previous run, or this run for its next chunk). */
-  stateFrom: z.object({ workflowId: z.string().min(1), runId: z.string().min(1) }).strict().optional(),
-}).refine((input) => (input.state === undefined) !== (input.stateFrom === undefined), 'exactly one of state and stateFrom must be given');
+  stateFrom: RunRefSchema.optional(),
+}).refine((input) => (input.state === undefined) !== (input.stateFrom === undefined), 'exactly one of state and stateFrom must be given')
+  .refine((input) => (input.config === undefined) === (input.datadog !== undefined && input.detection !== undefined), 'exactly one of config, or datadog and detection, must be given');
 export type ScanInput = z.infer<typeof ScanInputSchema>;
+/** A scan's input with its config in hand (read from the run's start input when the input refers to it). */
+export type ResolvedScanInput = Omit<ScanInput, 'datadog' | 'detection' | 'config'> & Pick<WindowScanRequest, 'datadog' | 'detection'>;
 
 export interface ScanOutput extends ScanResult {
   pages: number;
@@ -122,6 +131,8 @@ function parseCheckpoint(value: unknown): { cursor: string; pages: number; progr
 }
 
 export interface ScanDeps {
+  /** Reads the arguments a run was started with (the config an input refers to); needs a Temporal client. */
+  loadArgs?(ref: ArgsRef): Promise<Pick<AuditSpikeArgs, 'datadog' | 'detection'>>;
   datadogFor(orgId: string, target: z.infer<typeof DatadogTargetSchema>): DatadogAuditClient;
   detectorFor(detection: z.infer<typeof DetectionSettingsSchema>, latenessMs: number): Detector;
   /** Fetches the state a run's last scan returned (from its history); absent when the worker has no Temporal client. */
@@ -334,7 +345,7 @@ export async function seedBaselines(
 }
 
 /** What the scan activity returns: its state packed for Temporal (version 4). */
-export interface PackedScanOutput extends Omit<ScanOutput, 'state'> {
+export interface PackedScanOutput extends Omit<ScanOutput, 'state' | 'query'> {
   state: PackedState;
 }
 
@@ -342,7 +353,7 @@ export function createScanAuditEvents(deps: ScanDeps) {
   return async function scanAuditEvents(rawInput: ScanInput): Promise<PackedScanOutput> {
     const parsed = ScanInputSchema.safeParse(rawInput);
     if (!parsed.success) throw needsAttention('BadScanInput', `scanAuditEvents got invalid input:\n${describeIssues(parsed.error).join('\n')}`);
-    const input = parsed.data;
+    const input = await withConfig(deps, parsed.data);
     const loaded = await startingState(deps, rawInput, input.window.from);
     const state = loaded.state;
     const ctx = Context.current();
@@ -375,8 +386,21 @@ export function createScanAuditEvents(deps: ScanDeps) {
     });
     if (baselines && deps.baselines) await deps.baselines.save(input.orgId, taskQueue, baselines.baselines, input.window.to, detector.methods.forgetAfterMs);
     const { packed, ...kept } = keepWithinBudget(loaded.warning ? { ...output, warnings: [loaded.warning, ...output.warnings] } : output, detector, input.latenessMs);
-    return { ...kept, state: packed };
+    // The Datadog query follows from the config (auditQueryFor): the run's history need not keep a copy of it each run.
+    const { query: _query, ...returned } = kept;
+    return { ...returned, state: packed };
   };
+}
+
+/** The input with its config: as sent, or read from the start input of the run it names (checked against its hash). */
+async function withConfig(deps: ScanDeps, input: ScanInput): Promise<ResolvedScanInput> {
+  const { config, datadog, detection, ...rest } = input;
+  if (!config) return { ...rest, datadog: datadog!, detection: detection! };
+  if (!deps.loadArgs) {
+    throw needsAttention('NoTemporalClient', 'The config is kept in the run\'s start input, and this worker has no Temporal client to read it: start the worker with `audit-spike worker` (or pass temporalClient to createAuditSpikeWorker)');
+  }
+  const args = await deps.loadArgs(config);
+  return { ...rest, datadog: args.datadog, detection: args.detection };
 }
 
 /**

@@ -226,7 +226,9 @@ export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunRe
       lateAfterMs: lateAfterMs(args.cadence),
       ...source,
     };
-    splitting ??= patched(SPLIT_DYING_WINDOWS);
+    // Runs of the cheap quiet run came after the splitting patch: they split without asking (a patch costs a marker and
+    // a TemporalChangeVersion upsert, counted by the server's action metric).
+    splitting ??= cheap || patched(SPLIT_DYING_WINDOWS);
     let scanned;
     if (splitting && window.to - window.from >= 2 * MIN_SPLIT_MS) {
       try {

@@ -83,6 +83,8 @@ export interface StackOptions {
   /** false: a namespace without the AuditSpike* search attributes. */
   searchAttributes?: boolean;
   dataConverter?: DataConverter;
+  /** The dev server serves its Prometheus metrics (the `action` metric among them) on this port. */
+  metricsPort?: number;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -99,6 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: TEST_TEMPORAL_PORT,
       ...(options.uiPort ? { uiPort: options.uiPort } : { headless: true }),
       ...(options.searchAttributes === false ? { searchAttributes: false } : {}),
+      ...(options.metricsPort ? { metricsPort: options.metricsPort } : {}),
     });
   if (EXISTING_TEMPORAL_ADDRESS && options.searchAttributes === false) {
     throw new Error('a namespace without the AuditSpike* search attributes needs a dev server of its own (unset AUDIT_SPIKE_TEST_TEMPORAL_ADDRESS)');
