@@ -1,7 +1,6 @@
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { ServiceError, type Client } from '@temporalio/client';
 import { missingSearchAttributes, registrationCommands } from './activities/search-attributes';
 import type { IncidentRecord, RunResult } from './workflows/run-result';
-import { AUDIT_SPIKE_ORG } from './workflows/search-attributes';
 
 /** The namespace cannot be searched by the AuditSpike* attributes: the message says which and how to register them. */
 export class MissingSearchAttributesError extends Error {
@@ -18,7 +17,7 @@ export class MissingSearchAttributesError extends Error {
 export interface PagedRun {
   workflowId: string;
   runId: string;
-  /** The org the run upserted (AuditSpikeOrg), else the result's. */
+  /** The org the run watched (its result's orgId, which the run also upserted as AuditSpikeOrg). */
   org: string;
   startTime: Date;
   /** The Schedule's nominal time of the run (its result's scheduledAt), else its start. */
@@ -39,11 +38,15 @@ export interface PagedRunsRead {
   truncated: boolean;
 }
 
-function grpcCode(error: unknown): number | undefined {
-  for (let cause = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth++) {
-    if (typeof cause.code === 'number') return cause.code;
+/** The gRPC code and the server's own message, from the error or its causes. */
+function grpcError(error: unknown): { code?: number; messages: string } {
+  let code: number | undefined;
+  const messages: string[] = [];
+  for (let cause = error as { code?: unknown; cause?: unknown; message?: unknown; details?: unknown } | undefined, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth++) {
+    if (code === undefined && typeof cause.code === 'number') code = cause.code;
+    messages.push(String(cause.message ?? ''), String(cause.details ?? ''));
   }
-  return undefined;
+  return { code, messages: messages.join(' ') };
 }
 
 /** Why a result could not be read, said so a person knows what to set. */
@@ -56,20 +59,41 @@ function unreadableReason(error: unknown): string {
   return message;
 }
 
-async function listRuns(client: Client, namespace: string, query: string, maxRuns: number): Promise<{ found: WorkflowExecutionInfo[]; truncated: boolean }> {
-  const found: WorkflowExecutionInfo[] = [];
+interface ListedRun {
+  workflowId: string;
+  runId: string;
+  startTime: Date;
+}
+
+/**
+ * The runs the query finds, from the visibility API itself: the SDK's list would decode every run's memo, which fails
+ * for an encrypted memo without the key before a single run is named; the results are read (and decoded) one by one.
+ */
+async function listRuns(client: Client, namespace: string, query: string, maxRuns: number): Promise<{ found: ListedRun[]; truncated: boolean }> {
+  const found: ListedRun[] = [];
+  let nextPageToken: Uint8Array | undefined;
   try {
-    for await (const info of client.workflow.list({ query, pageSize: Math.min(maxRuns + 1, 1000) })) {
-      if (found.length === maxRuns) return { found, truncated: true };
-      found.push(info);
-    }
+    do {
+      const page = await client.workflowService.listWorkflowExecutions({ namespace, query, pageSize: Math.min(maxRuns + 1, 1000), ...(nextPageToken ? { nextPageToken } : {}) });
+      for (const execution of page.executions ?? []) {
+        const { workflowId, runId } = execution.execution ?? {};
+        if (!workflowId || !runId) continue;
+        if (found.length === maxRuns) return { found, truncated: true };
+        const seconds = Number(execution.startTime?.seconds ?? 0);
+        found.push({ workflowId, runId, startTime: new Date(seconds * 1000 + Math.floor((execution.startTime?.nanos ?? 0) / 1e6)) });
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
   } catch (error) {
-    // INVALID_ARGUMENT: the query names an attribute the namespace does not know.
-    if (grpcCode(error) === 3 && /AuditSpike|search attribute/i.test(String((error as Error).message))) {
-      const missing = await missingSearchAttributes(client, namespace).catch(() => ['AuditSpikeOrg', 'AuditSpikePaged', 'AuditSpikeSeverity', 'AuditSpikeEventsRead']);
-      throw new MissingSearchAttributesError(namespace, missing.length ? missing : ['AuditSpikeOrg', 'AuditSpikePaged']);
+    // INVALID_ARGUMENT naming a search attribute: the query names one the namespace does not know.
+    const { code, messages } = grpcError(error);
+    if (code === 3 && /AuditSpike|search attribute/i.test(messages)) {
+      const all = ['AuditSpikeOrg', 'AuditSpikePaged', 'AuditSpikeSeverity', 'AuditSpikeEventsRead'];
+      const missing = await missingSearchAttributes(client, namespace).catch(() => all);
+      throw new MissingSearchAttributesError(namespace, missing.length ? missing : all);
     }
-    throw error;
+    // As the SDK's own list would: a ServiceError whose cause carries the gRPC code (14: Temporal went away).
+    throw new ServiceError('Failed to list workflows', { cause: error as Error });
   }
   return { found, truncated: false };
 }
@@ -94,9 +118,8 @@ export async function readPagedRuns(
       try {
         const result = (await client.workflow.getHandle(info.workflowId, info.runId, { followRuns: false }).result()) as RunResult | undefined;
         if (!result || !Array.isArray(result.incidents)) throw new Error('its result is not an audit-spike run result');
-        const org = info.typedSearchAttributes.get(AUDIT_SPIKE_ORG) ?? result.orgId;
         runs.push({
-          workflowId: info.workflowId, runId: info.runId, org, startTime: info.startTime,
+          workflowId: info.workflowId, runId: info.runId, org: result.orgId, startTime: info.startTime,
           scheduledAt: typeof result.scheduledAt === 'string' ? result.scheduledAt : info.startTime.toISOString(),
           incidents: result.incidents,
         });
