@@ -6,6 +6,8 @@ import type { BacktestReport } from '../../src/replay/backtest';
 import { phaseOffsetMs } from '../../src/config/phase-offset';
 import { scheduleTicks } from '../../src/replay/backtest';
 import { applySchedule } from '../../src/schedule';
+import { mergeSuppressed } from '../../src/detection/suppressed-bursts';
+import type { Explanation } from '../../src/replay/explain';
 import type { RunResult } from '../../src/workflows/run-result';
 import { ACTIONS, NOISE, auditEvent, burst, type AuditEventJson } from '../../sim/audit-events';
 import { SERVICE_ACCOUNT_ACTOR_FIELDS } from '../support/settings';
@@ -134,7 +136,8 @@ describe('backtest equals the live schedule on the same events', () => {
     const liveActions = live.map((run) => run.incidents.map(({ kind, actor, severity, dedupKey, counts }) => ({ kind, actor, severity, dedupKey, counts })));
     const backtestActions = backtest.runs.map((run) => run.actions.map(({ kind, actor, severity, dedupKey, counts }) => ({ kind, actor, severity, dedupKey, counts })));
     expect(backtestActions).toEqual(liveActions);
-    expect(backtest.suppressed).toEqual(live.flatMap((run) => run.suppressed));
+    // A suppressed burst is reported by each run that saw it grow (#26): the backtest merges them by dedup key, last wins.
+    expect(backtest.suppressed).toEqual(mergeSuppressed([], live.flatMap((run) => run.suppressed)));
 
     // The same incidents as the live runs reported them: dedup keys, actors, final severities and counts. PagerDuty
     // itself keeps the counts of the burst's first trigger (a same-severity update is not re-sent in Events mode), so
@@ -171,5 +174,24 @@ describe('backtest equals the live schedule on the same events', () => {
     const malloryRuns = backtest.runs.filter((run) => run.actions.some((a) => a.actor === 'mallory@example.com'));
     expect(malloryRuns.map((run) => run.actions.find((a) => a.actor === 'mallory@example.com')!.kind)).toEqual(['trigger', 'update']);
     expect(backtest.suppressed.map((s) => [s.actor, s.reason.split(' ')[0]]).sort()).toEqual([['dana@example.com', 'maintenance'], ['terraform@example.com', 'actor']]);
+
+    // #26 --explain ACTOR on the same range: a paged actor, the near miss (2 role grants of 3), a suppressed actor.
+    const explain = async (actor: string) => {
+      const run = await runCli(['backtest', '--from', new Date(t1).toISOString(), '--to', new Date(t2).toISOString(), '--config', configFile, '--json', '--explain', actor], {
+        DD_API_KEY: stack.workerEnv.DD_API_KEY,
+        DD_APP_KEY: stack.workerEnv.DD_APP_KEY,
+      });
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      return (JSON.parse(run.stdout) as BacktestReport & { explain: Explanation }).explain;
+    };
+    const [why, near, quiet] = await Promise.all([explain('Mallory@Example.com'), explain('carol@example.com'), explain('terraform@example.com')]);
+    expect(why).toMatchObject({ actor: 'mallory@example.com', verdict: 'paged', incidents: [{ severity: 'critical' }] });
+    expect(why.rules.find((r) => r.rule === 'role_grant')).toMatchObject({ best: { count: 11 }, reached: 'critical' });
+    // The runs that read her events are the live runs that paged and updated her burst.
+    expect(why.runs.filter((r) => r.events > 0).map((r) => r.scheduledAt)).toEqual(malloryRuns.map((run) => run.scheduledAt));
+    expect(near).toMatchObject({ verdict: 'not paged', because: 'not paged: no rule reached its threshold; closest: role_grant with 2 of 3 in 10m' });
+    expect(near.runs.filter((r) => r.events > 0).map((r) => r.events)).toEqual([2]);
+    expect(near.rules[0]).toMatchObject({ rule: 'role_grant', best: { count: 2 }, tiers: [{ count: 3, reached: false }, { count: 10, reached: false }] });
+    expect(quiet).toMatchObject({ verdict: 'suppressed', suppressions: [{ reason: 'actor allowlisted (terraform@example.com)', events: 6 }] });
   }, 90_000);
 });
