@@ -1,9 +1,12 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, makeGrpcRetryInterceptor, defaultGrpcRetryOptions, type ConnectionOptions } from '@temporalio/client';
+import { applySchedule } from '../../src/schedule';
+import { createAuditSpikeWorker } from '../../src/worker';
+import { LOGIN, PLACES, locatedEvent } from '../../sim/audit-events';
 import { Baselines, packBaselines, personKey, unpackPersons } from '../../src/detection/methods/baseline';
 import { COUNTRY_FIELD } from '../../src/detection/methods/person';
 import { shardOf, temporalBaselineStore, type BaselineStoreStats, type TemporalBaselineStore } from '../../src/activities/baseline-store';
 import { BASELINE_SHARDS, baselineWorkflowId, versionedBaselineQuery } from '../../src/workflows/baseline-workflow';
-import { startStack, type Stack } from '../support/stack';
+import { startStack, triggerAndWait, workflowBundle, type Stack } from '../support/stack';
 
 /**
  * The per-worker cache of the baseline shards (#23) on the real dev server: each worker's store (built once per worker
@@ -38,9 +41,10 @@ describe('per-worker cache of the baseline shards', () => {
   let stack: Stack;
   let otherConnection: Connection;
   let other: Client;
+  let shardsWorker: { stop(): Promise<void> };
   beforeAll(async () => {
     stack = await startStack();
-    await stack.startWorker({ identity: 'shards-worker' });
+    shardsWorker = await stack.startWorker({ identity: 'shards-worker' });
     otherConnection = await Connection.connect({ address: stack.server.address });
     other = new Client({ connection: otherConnection });
   }, 120_000);
@@ -155,5 +159,52 @@ describe('per-worker cache of the baseline shards', () => {
     console.log(`per load of 20,000 persons (8 shards), nothing changed: uncached ${off.stats.queries / loads} queries, ` +
       `${off.bytes} base64 chars, ${off.ms.toFixed(1)} ms; cached ${on.stats.queries / loads} queries + ${on.stats.describes / loads} describes, ` +
       `${on.bytes} chars, ${on.ms.toFixed(1)} ms`);
+  }, 180_000);
+
+  test('measured in live scans: the worker\'s scans query no shard when their copies are current', async () => {
+    // One worker only (the product's, built by createAuditSpikeWorker), its Temporal client counting the calls it makes.
+    await shardsWorker.stop();
+    const calls = new Map<string, number>();
+    type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+    const counting = ((options: Parameters<Interceptor>[0], nextCall: Parameters<Interceptor>[1]) => {
+      const method = options.method_definition.path.split('/').pop()!;
+      calls.set(method, (calls.get(method) ?? 0) + 1);
+      return nextCall(options);
+    }) as Interceptor;
+    const connection = await Connection.connect({ address: stack.server.address, interceptors: [counting, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())] });
+    const worker = await createAuditSpikeWorker({
+      connection: stack.nativeConnection, namespace: 'default', taskQueue: TQ, env: stack.workerEnv,
+      temporalClient: new Client({ connection }), workflowBundle: await workflowBundle(), identity: 'counted-worker',
+    });
+    const running = worker.run();
+    try {
+      const config = stack.config('schedule:\n  ingestionDelay: 5s\n  lookback: 15m\n', 'live-cache');
+      await applySchedule(stack.client, config);
+      const persons = Array.from({ length: 16 }, (_, i) => ({ id: `u-live${i}`, email: `live${i}@example.com` }));
+      const perRun: Array<{ queries: number; describes: number; updates: number }> = [];
+      for (let run = 0; run < 5; run++) {
+        // Runs 1-4 each read a login by every person (every shard changes); run 5 reads nothing new.
+        if (run < 4) stack.datadog.addEvents(persons.map((person) => locatedEvent(Date.now() - 2_000, person, LOGIN, PLACES.newYork)));
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        const before = new Map(calls);
+        await triggerAndWait(stack.client, config.schedule.scheduleId);
+        const count = (method: string) => (calls.get(method) ?? 0) - (before.get(method) ?? 0);
+        perRun.push({ queries: count('QueryWorkflow'), describes: count('DescribeWorkflowExecution'), updates: count('ExecuteMultiOperation') + count('UpdateWorkflowExecution') });
+      }
+      // eslint-disable-next-line no-console
+      console.log(`live scans, 16 persons in 8 shards, per run (queries, describes, updates): ${perRun.map((r) => `(${r.queries}, ${r.describes}, ${r.updates})`).join(' ')}; ` +
+        'before the cache every run made 8 queries');
+      // Run 1: no shard yet (8 describes, not found), its saves create all 8. Run 2 reads them once (no copy of a shard
+      // this worker created). Runs 3-4 change every shard and read none: their copies are patched by their own saves.
+      // Run 5 reads nothing new (only run 4's events again, in its lateness overlap): nothing read or written.
+      expect(perRun.map((r) => r.queries)).toEqual([0, 8, 0, 0, 0]);
+      // 8 describes of the shards (and, from run 2, one more the run makes of its predecessor).
+      expect(perRun.every((r) => r.describes >= 8 && r.describes <= 9)).toBe(true);
+      expect(perRun.map((r) => r.updates)).toEqual([8, 8, 8, 8, 0]);
+    } finally {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+    }
   }, 180_000);
 });

@@ -200,6 +200,30 @@ describe('baselines: bounded, packed, merged', () => {
     b.merge(delta);
     expect(b.get('alice@example.com')).toEqual({ first: T0, seen: T0 + DAY, values: { [COUNTRY_FIELD]: [['RO', T0], ['US', T0 + DAY]] }, last: { ts: T0 + DAY, ...NY } });
   });
+  test('an event taught again (the next run\'s lateness overlap) hands nothing back; anything new does', () => {
+    const taught = new Baselines();
+    taught.learn('alice@example.com', T0, COUNTRY_FIELD, 'US');
+    taught.locate('alice@example.com', T0, NY);
+    // As the next scan loads it from the store: packed (coordinates to 1e-5 degree), unpacked.
+    const loaded = unpackBaselines(packBaselines(taught));
+    expect(loaded.takeDelta()).toEqual([]);
+    loaded.learn('alice@example.com', T0, COUNTRY_FIELD, 'US');
+    loaded.locate('alice@example.com', T0, { ...NY, lat: NY.lat + 1e-9 });
+    loaded.learn('alice@example.com', T0 - MIN, COUNTRY_FIELD, 'US');
+    expect(loaded.takeDelta().map(([key]) => key)).toEqual([personKey('alice@example.com')]);
+    loaded.learn('alice@example.com', T0, COUNTRY_FIELD, 'US');
+    expect(loaded.takeDelta()).toEqual([]);
+    for (const change of [
+      (b: Baselines) => b.learn('alice@example.com', T0 + 1, COUNTRY_FIELD, 'US'),
+      (b: Baselines) => b.learn('alice@example.com', T0, COUNTRY_FIELD, 'RO'),
+      (b: Baselines) => b.locate('alice@example.com', T0, SG),
+      (b: Baselines) => b.learn('bob@example.com', T0, COUNTRY_FIELD, 'US'),
+    ]) {
+      const copy = unpackBaselines(packBaselines(taught));
+      change(copy);
+      expect(copy.takeDelta()).toHaveLength(1);
+    }
+  });
   test('pruning drops countries and persons unseen for 28 days', () => {
     const baselines = new Baselines();
     baselines.learn('old@x.com', T0, COUNTRY_FIELD, 'US');

@@ -119,21 +119,29 @@ export class Baselines {
     return this.persons.get(personKey(person));
   }
 
+  /**
+   * The person, seen at `ts`. Marked changed only when this changes what is stored (new, earlier first, later seen):
+   * an event read again (the next run's lateness overlap, a retried page) hands nothing back to the store.
+   */
   private touch(key: number, ts: number): PersonBaseline {
     let found = this.persons.get(key);
     if (found === undefined) {
       found = { first: ts, seen: ts, values: {} };
       this.put(key, found);
+      this.changed.add(key);
     } else {
-      if (ts < found.first) found.first = ts;
+      if (ts < found.first) {
+        found.first = ts;
+        this.changed.add(key);
+      }
       if (ts >= found.seen) {
+        if (ts > found.seen) this.changed.add(key);
         found.seen = ts;
         // Most events come in time order: the person becomes the most recently seen.
         this.persons.delete(key);
         this.persons.set(key, found);
       }
     }
-    this.changed.add(key);
     return found;
   }
 
@@ -149,7 +157,8 @@ export class Baselines {
 
   /** A learning-set event: the person was seen at `ts` with `value` in `field`. */
   learn(person: string, ts: number, field: string, value: string): void {
-    const baseline = this.touch(personKey(person), ts);
+    const key = personKey(person);
+    const baseline = this.touch(key, ts);
     const kept = cutUtf8(value, BASELINE_LIMITS.valueBytes);
     let values = baseline.values[field];
     if (values === undefined) {
@@ -158,8 +167,14 @@ export class Baselines {
     }
     const known = values.find((entry) => entry[0] === kept);
     if (known) {
-      if (ts > known[1]) known[1] = ts;
-    } else values.push([kept, ts]);
+      if (ts > known[1]) {
+        known[1] = ts;
+        this.changed.add(key);
+      }
+    } else {
+      values.push([kept, ts]);
+      this.changed.add(key);
+    }
     keepRecent(values, BASELINE_LIMITS.valuesPerField);
   }
 
@@ -170,6 +185,11 @@ export class Baselines {
     const baseline = this.touch(key, ts);
     if (baseline.last !== undefined && baseline.last.ts > ts) return;
     const city = cutCity(place.city);
+    const last = baseline.last;
+    // The same place at the same time (an event read again): nothing to hand back. Coordinates as packed (1e-5 degree).
+    const samePoint = (a: number | undefined, b: number | undefined) => a === b || (a !== undefined && b !== undefined && Math.round(a * COORD_SCALE) === Math.round(b * COORD_SCALE));
+    if (last !== undefined && last.ts === ts && last.country === place.country && last.city === city && samePoint(last.lat, place.lat) && samePoint(last.lon, place.lon)) return;
+    this.changed.add(key);
     baseline.last = {
       ts, country: place.country, ...(city !== undefined ? { city } : {}), ...(place.lat !== undefined && place.lon !== undefined ? { lat: place.lat, lon: place.lon } : {}),
     };
