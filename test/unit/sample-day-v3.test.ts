@@ -33,6 +33,18 @@ test('the located sample day pages its five bursts as before, and a new country 
   for (const incident of plain.incidents) expect(facts(located.incidents.find((i) => i.dedupKey === incident.dedupKey)!)).toEqual(facts(incident));
 });
 
+test('npm start\'s sample (careful attackers in the last minutes) pages the same in a dry-run of its sample-day.jsonl', () => {
+  const spread = dryRunEvents(sampleDay({ end: END, located: true }), 0, argsFrom());
+  const atEnd = dryRunEvents(sampleDay({ end: END, located: true, carefulAt: 'end' }), 0, argsFrom());
+  expect(summary(atEnd.incidents)).toEqual(summary(spread.incidents));
+  const hana = atEnd.incidents.find((i) => i.actor === 'hana7@example.com')!;
+  expect(hana.title).toContain('New York → Singapore, 15,300 km in 40 min');
+  // Within the first live run's lookback (15 minutes), as the dev stack needs.
+  for (const actor of ['gus6@example.com', 'hana7@example.com']) {
+    expect(END.getTime() - Date.parse(atEnd.incidents.find((i) => i.actor === actor)!.lastSeen)).toBeLessThan(15 * 60_000);
+  }
+});
+
 /** Events and pages the live runs of the day would read with this config's server-side query. */
 function readCost(events: AuditEventJson[], yaml: string, pageLimit = 1000): { events: number; pages: number; runs: number } {
   const args = argsFrom(yaml);
