@@ -1,3 +1,4 @@
+import { temporal } from '@temporalio/proto';
 import { Client, Connection, makeGrpcRetryInterceptor, defaultGrpcRetryOptions, type ConnectionOptions } from '@temporalio/client';
 import { applySchedule } from '../../src/schedule';
 import { createAuditSpikeWorker } from '../../src/worker';
@@ -115,6 +116,20 @@ describe('per-worker cache of the baseline shards', () => {
     expect(delta(a.stats, before)).toMatchObject({ queries: 1, cacheHits: 7 });
     expect(countriesOf(loaded.baselines, 'p1@example.com')).toEqual(['CA', 'DE', 'RO', 'SG', 'US']);
     expect(packBaselines(loaded.baselines)).toEqual(packBaselines(await shardTruth(stack.client, org)));
+
+    // What the version costs the shard's history: per merge, one properties-modified event (the memo), besides the update.
+    const history = await stack.client.workflow.getHandle(baselineWorkflowId(org, shardOf(personKey('p1@example.com')))).fetchHistory();
+    const events = (history.events ?? []) as temporal.api.history.v1.IHistoryEvent[];
+    const sizeOf = (type: temporal.api.enums.v1.EventType) => events.filter((e) => e.eventType === type)
+      .map((e) => temporal.api.history.v1.HistoryEvent.encode(e as temporal.api.history.v1.HistoryEvent).finish().length);
+    const memoEvents = sizeOf(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED);
+    const updates = sizeOf(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED);
+    const total = temporal.api.history.v1.History.encode(history as temporal.api.history.v1.History).finish().length;
+    expect(memoEvents.length).toBe(updates.length + 1);
+    expect(Math.max(...memoEvents)).toBeLessThan(200);
+    // eslint-disable-next-line no-console
+    console.log(`shard history after ${updates.length} merges: ${total} B; the version memo ${memoEvents.reduce((a, b) => a + b, 0)} B in ${memoEvents.length} events ` +
+      `(${memoEvents.join(', ')}), update completions ${updates.join(', ')} B`);
 
     // A terminated shard is missing (a save would start it afresh), never served from a copy.
     await stack.client.workflow.getHandle(baselineWorkflowId(org, shardOf(personKey('p1@example.com')))).terminate('test');
