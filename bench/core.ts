@@ -11,10 +11,9 @@ import { median, nowMs } from './stats';
  * Detection-core throughput, in a child process of `npm run bench` (its own heap, nothing else running in it).
  *
  * The events are read from the JSONL the orchestrator wrote and turned into the objects the activity receives: each
- * line goes through the Datadog client's own `v2.ObjectSerializer.deserialize(json, "AuditLogsEvent")`, exactly as
- * `searchAuditLogs` deserialises a page (class instances; `attributes.timestamp` a Date subclass; the inner
- * `attributes.attributes` a plain object). That is transport work and is not timed, as ElastAlert2's side does not
- * time its JSON parsing or timestamp conversion either.
+ * line is `JSON.parse`d on its own, as the scan parses each event of a page (src/activities/audit-page.ts; plain
+ * objects, the timestamp an ISO string). That is transport work and is not timed, as ElastAlert2's side does not
+ * time its JSON parsing either; the timestamp's conversion is timed, in the core and in the floor alike.
  *
  * Timed: what `scanAuditEvents` does with the pages of every 5-minute scheduled run of the day: `Scan.start` with the
  * previous run's carried state, `scan.add(event)` for each event (timestamp, classification against the default

@@ -1,12 +1,9 @@
-import type { EventFacts } from './evidence';
+import { EVIDENCE_TEXT_LIMITS, type DerivedEvidence, type EventFacts } from './evidence';
 
 /** One matched event waiting for its actor's burst to open: its facts and the base rules it counted toward. */
 export interface PendingRecord {
-  actor: string;
   facts: EventFacts;
   rules: readonly string[];
-  /** False once taken into an incident or evicted (the run-wide queue still refers to it until it is popped). */
-  live: boolean;
 }
 
 export interface PendingLimits {
@@ -16,99 +13,169 @@ export interface PendingLimits {
   perScan: number;
 }
 
+/** The texts of a record, in the order they are written into its slot (`id` and `message` are '' when absent). */
+const TEXT_FIELDS = ['id', 'message', 'ip', 'userAgent', 'authMethod', 'actorType', 'assetType', 'assetId', 'assetName', 'country'] as const;
+type TextField = (typeof TEXT_FIELDS)[number];
+/** Between two texts: a control character, which `boundedText` never leaves in one. */
+const SEPARATOR = '\u0000';
+/** The most a slot holds: every text at its cap, 3 bytes per UTF-16 unit at worst, and the separators. */
+const SLOT_BYTES =
+  3 * (EVIDENCE_TEXT_LIMITS.sampleId + EVIDENCE_TEXT_LIMITS.message + EVIDENCE_TEXT_LIMITS.ip + EVIDENCE_TEXT_LIMITS.userAgent +
+    EVIDENCE_TEXT_LIMITS.authMethod + EVIDENCE_TEXT_LIMITS.actorType + EVIDENCE_TEXT_LIMITS.assetType + EVIDENCE_TEXT_LIMITS.assetId +
+    EVIDENCE_TEXT_LIMITS.assetName + 2) + TEXT_FIELDS.length;
+/** Slots are allocated this many at a time, as they are first used: a quiet scan pays for few. */
+const SLOTS_PER_CHUNK = 256;
+
+/** An actor's records: the oldest and newest of its slots (linked oldest to newest) and how many are live. */
+interface ActorChain {
+  actor: string;
+  oldest: number;
+  newest: number;
+  count: number;
+}
+
 /**
  * Evidence material per actor without an open incident, so that a burst opening later in the scan shows its first
- * events. Bounded by design: only `EventFacts` (a few capped texts, never the event), at most `perActor` per actor and
- * `perScan` in all; past either cap the oldest go first (with pages in timestamp order, the least likely to fall inside
- * a burst that has not opened yet). Counts never depend on it: an evicted record costs a burst some evidence, not a hit.
- * Not carried to the next run: events of a burst read by an earlier run (beyond the lateness overlap, which is read
- * again) show in its counts, not its evidence.
+ * events. Bounded by design: at most `perActor` records per actor and `perScan` in all; past either cap the oldest go
+ * first (with pages in timestamp order, the least likely to fall inside a burst that has not opened yet). Counts never
+ * depend on it: an evicted record costs a burst some evidence, not a hit. Not carried to the next run: events of a
+ * burst read by an earlier run (beyond the lateness overlap, which is read again) show in its counts, not its evidence.
+ *
+ * The records live outside the JS heap (#22): a ring of `perScan` fixed-size slots, each holding one record's capped
+ * texts as UTF-8, its time in a Float64Array and its links in Int32Arrays. A busy window keeps a record for nearly every
+ * event and drops it thousands of events later; as heap objects, every one of them was promoted before it died, and
+ * the garbage collector's heap grew with the window. Here a record costs no allocation that outlives `keep`, and a
+ * scan's pending evidence is at most `perScan × SLOT_BYTES` (about 11.4 MB at 5,000), allocated as it is used.
  */
 export class PendingEvidence {
-  private readonly byActor = new Map<string, PendingRecord[]>();
-  /** Every record in arrival order, live or not: the run-wide eviction order. */
-  private queue: PendingRecord[] = [];
-  private head = 0;
+  private readonly capacity: number;
+  private readonly chunks: Buffer[] = [];
+  private readonly times: Float64Array;
+  /** Bytes written in each slot. */
+  private readonly lengths: Int32Array;
+  /** The next newer slot of the same actor, or -1. */
+  private readonly next: Int32Array;
+  /** The chain a live slot belongs to; undefined when the slot is free (never used, taken, or let go). */
+  private readonly owners: Array<ActorChain | undefined>;
+  private readonly ruleLists: Array<readonly string[] | undefined>;
+  private readonly derived: Array<DerivedEvidence | undefined>;
+  private readonly chains = new Map<string, ActorChain>();
+  /** Slots written so far; the next record goes to `written % capacity`, over the oldest record. */
+  private written = 0;
   private liveCount = 0;
   /** Records evicted by a cap (the run reports it: those bursts' evidence may miss early events). */
   evicted = 0;
 
-  constructor(private readonly limits: PendingLimits) {}
+  constructor(private readonly limits: PendingLimits) {
+    this.capacity = Math.max(1, limits.perScan);
+    this.times = new Float64Array(this.capacity);
+    this.lengths = new Int32Array(this.capacity);
+    this.next = new Int32Array(this.capacity);
+    this.owners = new Array<ActorChain | undefined>(this.capacity).fill(undefined);
+    this.ruleLists = new Array<readonly string[] | undefined>(this.capacity).fill(undefined);
+    this.derived = new Array<DerivedEvidence | undefined>(this.capacity).fill(undefined);
+  }
 
   get size(): number {
     return this.liveCount;
   }
 
-  /** Records still referenced, live or not (what the caps bound in memory: at most about twice `perScan`). */
+  /** Records held, live or not: never more than `perScan`. */
   get retained(): number {
-    return this.queue.length;
+    return Math.min(this.written, this.capacity);
   }
 
   keep(actor: string, facts: EventFacts, rules: readonly string[]): void {
-    const record: PendingRecord = { actor, facts, rules, live: true };
-    let kept = this.byActor.get(actor);
-    if (kept === undefined) this.byActor.set(actor, (kept = []));
-    kept.push(record);
-    this.queue.push(record);
+    if (this.limits.perScan <= 0 || this.limits.perActor <= 0) {
+      this.evicted++;
+      return;
+    }
+    const slot = this.written % this.capacity;
+    this.written++;
+    // The slot's record is the oldest of all, and so the oldest of its actor's: it leaves from the front of its chain.
+    if (this.owners[slot] !== undefined) {
+      this.evicted++;
+      this.dropOldestOf(this.owners[slot]!);
+    }
+    let chain = this.chains.get(actor);
+    if (chain === undefined) {
+      chain = { actor, oldest: slot, newest: slot, count: 0 };
+      this.chains.set(actor, chain);
+    } else {
+      this.next[chain.newest] = slot;
+      chain.newest = slot;
+    }
+    chain.count++;
     this.liveCount++;
-    if (kept.length >= 2 * this.limits.perActor) this.trimActor(actor, kept);
-    while (this.liveCount > this.limits.perScan) this.evictOldest();
-    // Records popped (before head) and records taken or evicted by their actor's cap (dead, after head) are still
-    // referenced by the queue until it is compacted: once they outnumber the cap, it is.
-    if (this.queue.length > 2 * this.limits.perScan + 1024) this.compactQueue();
+    this.write(slot, facts);
+    this.next[slot] = -1;
+    this.owners[slot] = chain;
+    this.ruleLists[slot] = rules;
+    this.derived[slot] = facts.derived;
+    if (chain.count > this.limits.perActor) {
+      this.evicted++;
+      this.dropOldestOf(chain);
+    }
   }
 
   /** The actor's live records, oldest first, and forgets them. */
   take(actor: string): PendingRecord[] {
-    const kept = this.byActor.get(actor);
-    if (kept === undefined) return [];
-    this.byActor.delete(actor);
-    const live: PendingRecord[] = [];
-    for (const record of kept) {
-      if (!record.live) continue;
-      record.live = false;
-      live.push(record);
-    }
-    this.liveCount -= live.length;
-    return live;
-  }
-
-  /** Keeps the actor's newest `perActor` live records. */
-  private trimActor(actor: string, kept: PendingRecord[]): void {
-    const live = kept.filter((record) => record.live);
-    const excess = live.length - this.limits.perActor;
-    for (let i = 0; i < excess; i++) live[i].live = false;
-    if (excess > 0) {
-      this.liveCount -= excess;
-      this.evicted += excess;
-    }
-    this.byActor.set(actor, excess > 0 ? live.slice(excess) : live);
-  }
-
-  private evictOldest(): void {
-    while (this.head < this.queue.length) {
-      const record = this.queue[this.head++];
-      if (!record.live) continue;
-      record.live = false;
+    const chain = this.chains.get(actor);
+    if (chain === undefined) return [];
+    const records: PendingRecord[] = [];
+    for (let slot = chain.oldest; chain.count > 0; slot = this.next[slot]) {
+      records.push({ facts: this.read(slot), rules: this.ruleLists[slot]! });
+      this.free(slot);
+      chain.count--;
       this.liveCount--;
-      this.evicted++;
-      // Arrival order is each actor's order too: the record evicted is its actor's oldest, so it leaves from the front.
-      const kept = this.byActor.get(record.actor);
-      if (kept !== undefined) {
-        let dead = 0;
-        while (dead < kept.length && !kept[dead].live) dead++;
-        if (dead === kept.length) this.byActor.delete(record.actor);
-        else kept.splice(0, dead);
-      }
-      return;
     }
+    this.chains.delete(actor);
+    return records;
   }
 
-  /** Drops the queue's references to records no longer live, so it holds at most about twice the cap. */
-  private compactQueue(): void {
-    const live: PendingRecord[] = [];
-    for (let i = this.head; i < this.queue.length; i++) if (this.queue[i].live) live.push(this.queue[i]);
-    this.queue = live;
-    this.head = 0;
+  private dropOldestOf(chain: ActorChain): void {
+    const slot = chain.oldest;
+    chain.oldest = this.next[slot];
+    chain.count--;
+    this.liveCount--;
+    this.free(slot);
+    if (chain.count === 0) this.chains.delete(chain.actor);
+  }
+
+  private free(slot: number): void {
+    this.owners[slot] = undefined;
+    this.ruleLists[slot] = undefined;
+    this.derived[slot] = undefined;
+  }
+
+  private chunkOf(slot: number): { chunk: Buffer; offset: number } {
+    const index = Math.floor(slot / SLOTS_PER_CHUNK);
+    while (this.chunks.length <= index) {
+      const slots = Math.min(SLOTS_PER_CHUNK, this.capacity - this.chunks.length * SLOTS_PER_CHUNK);
+      this.chunks.push(Buffer.allocUnsafe(slots * SLOT_BYTES));
+    }
+    return { chunk: this.chunks[index], offset: (slot % SLOTS_PER_CHUNK) * SLOT_BYTES };
+  }
+
+  private write(slot: number, facts: EventFacts): void {
+    // One write of the texts joined (a short-lived string): the slot then holds copies, the event's own strings none.
+    let text = facts.id;
+    for (let i = 1; i < TEXT_FIELDS.length; i++) text += SEPARATOR + (facts[TEXT_FIELDS[i]] ?? '');
+    const { chunk, offset } = this.chunkOf(slot);
+    this.lengths[slot] = chunk.write(text, offset, SLOT_BYTES, 'utf8');
+    this.times[slot] = facts.ts;
+  }
+
+  private read(slot: number): EventFacts {
+    const { chunk, offset } = this.chunkOf(slot);
+    const texts = chunk.toString('utf8', offset, offset + this.lengths[slot]).split(SEPARATOR);
+    const facts: EventFacts = { ts: this.times[slot], id: texts[0] ?? '', message: texts[1] ?? '' };
+    for (let i = 2; i < TEXT_FIELDS.length; i++) {
+      const value = texts[i];
+      if (value) facts[TEXT_FIELDS[i] as Exclude<TextField, 'id' | 'message'>] = value;
+    }
+    const derived = this.derived[slot];
+    if (derived !== undefined) facts.derived = derived;
+    return facts;
   }
 }

@@ -73,6 +73,25 @@ describe('PendingEvidence: evidence material of bursts not yet open, under fixed
     expect(pending.retained).toBeLessThanOrEqual(2 * 100 + 1024);
   });
 
+  test('a record comes back as it was kept: every text at its cap, non-ASCII, absent fields, derived evidence', () => {
+    const pending = new PendingEvidence({ perActor: 16, perScan: 8 });
+    const full = {
+      ts: T0 + 1, id: 'i'.repeat(96), message: '東'.repeat(199) + '…', ip: 'f'.repeat(45), userAgent: '🚀'.repeat(80), authMethod: 'a'.repeat(32),
+      actorType: 'b'.repeat(32), assetType: 'c'.repeat(48), assetId: 'd'.repeat(64), assetName: 'é'.repeat(80), country: 'RO',
+      derived: { newValues: [{ rule: 'new_country_sensitive', field: 'country', value: 'RO', seenBefore: ['US'] }] },
+    } as unknown as ReturnType<typeof factsOf>;
+    const sparse = { ts: T0 + 2, id: '', message: '' };
+    pending.keep('a', full, ['role_grant']);
+    pending.keep('a', sparse, ['api_key_create']);
+    const taken = pending.take('a');
+    expect(taken.map((r) => r.facts)).toEqual([full, sparse]);
+    expect(taken.map((r) => r.rules)).toEqual([['role_grant'], ['api_key_create']]);
+    // Slots are reused: the ring's own records come back too after thousands of others passed through it.
+    for (let i = 0; i < 5_000; i++) pending.keep(`p${i % 5}`, { ts: i, id: `e${i}`, message: `m${i}`, ip: `10.0.0.${i % 256}` }, ['role_grant']);
+    expect(pending.size).toBe(8);
+    expect(pending.take('p4').map((r) => r.facts)).toEqual([{ ts: 4_994, id: 'e4994', message: 'm4994', ip: '10.0.0.130' }, { ts: 4_999, id: 'e4999', message: 'm4999', ip: '10.0.0.135' }]);
+  });
+
   test('a record holds a few capped texts, never the event', () => {
     const event = auditEvent(T0, person(1), ACTIONS.roleGrant);
     (event.attributes as Record<string, unknown>).message = 'x'.repeat(10_000);
