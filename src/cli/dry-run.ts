@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_EARLIEST_MS, EventsFileError, LATEST_SLACK_MS } from '../replay/events-file';
 import { INPUT_PROBLEM_EXIT, dryRunFile, formatDryRun } from '../replay/dry-run';
+import { fileUnreadable } from '../config/file-error';
 import { formatExplanation } from '../replay/explain';
 import { ExplainFlagSchema, explainFor } from './explain-flag';
 import { UsageError, configForOrg, parseFlags, type CliCommand } from './flags';
@@ -69,9 +70,8 @@ async function run(args: string[]): Promise<number> {
     output = dryRunFile(values.events, { earliestMs, latestMs }, config.args, explaining?.watch);
   } catch (error) {
     if (error instanceof EventsFileError) throw new UsageError(`--events ${error.message}`);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) throw error;
-    throw new UsageError(`cannot read --events ${values.events}: ${code}${code === 'ENOENT' ? ' (no such file)' : code === 'EISDIR' ? ' (a directory, not a file)' : ''}`);
+    if ((error as NodeJS.ErrnoException).code === undefined) throw error;
+    throw fileUnreadable(error, values.events, '--events');
   }
   const explanation = explaining?.explain(output);
   process.stdout.write(values.json

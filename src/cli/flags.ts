@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadFleet } from '../config/fleet';
+import { FileUnreadable } from '../config/file-error';
 import type { ResolvedConfig } from '../config/resolve';
 
 /** A mistake in the command line: exit 2, the reason on stderr, and a pointer to the subcommand's --help. */
@@ -17,11 +18,12 @@ export interface CliCommand {
 
 /** A file that is not there (or cannot be read), said as a person would: no raw ENOENT. Undefined for other errors. */
 export function missingFile(error: unknown): string | undefined {
+  if (error instanceof FileUnreadable) return error.message;
   const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
   if (typeof code !== 'string' || typeof path !== 'string') return undefined;
-  if (code === 'ENOENT') return `no such file: ${path}`;
-  if (code === 'EACCES' || code === 'EPERM') return `cannot ${syscall === 'open' ? 'read' : 'use'} ${path}: permission denied`;
-  if (code === 'EISDIR') return `${path} is a directory, not a file`;
+  if (code === 'ENOENT') return `no such file: ${path}; check the path`;
+  if (code === 'EACCES' || code === 'EPERM') return `cannot ${syscall === 'open' ? 'read' : 'use'} ${path}: permission denied; make it readable by this user`;
+  if (code === 'EISDIR') return `${path} is a directory, not a file; give the path of the file itself`;
   return undefined;
 }
 

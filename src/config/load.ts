@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors';
+import { fileUnreadable } from './file-error';
 import { FileConfigSchema } from './file-schema';
 import { formatProblem, problemsFromZod, yamlLocator } from './issues';
 import { resolveConfig, type ResolvedConfig } from './resolve';
@@ -20,14 +21,12 @@ export function parseConfigText(text: string, source: string): ResolvedConfig {
   return resolveConfig(parsed.data, source, locate);
 }
 
-/** A config file's text; a file that cannot be read is a ConfigError naming it. */
+/** A config file's text; a file that cannot be read is a FileUnreadable naming it and saying what to do (one line). */
 export function readConfigFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message;
-    throw new ConfigError(path, [`cannot read the file: ${why}`]);
+    throw fileUnreadable(error, path, 'the config file');
   }
 }
 

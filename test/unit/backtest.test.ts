@@ -232,7 +232,7 @@ describe('against the Datadog simulator', () => {
       expect(await run(['--from', 'now-1h', '--bogus'], env())).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });
       expect(await run(['--from', 'now-1m', '--to', 'now-1m'], env())).toMatchObject({ code: 2, stderr: expect.stringContaining('--to: must be after --from') });
       expect(await run(['--from', '2026-11-24T10:01:00Z', '--to', '2026-11-24T10:02:00Z'], env())).toMatchObject({ code: 2, stderr: expect.stringContaining('no scheduled run falls between') });
-      expect(await run(['--from', 'now-1h', '--config', join(dir, 'missing.yaml')], env())).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read the file: no such file') });
+      expect(await run(['--from', 'now-1h', '--config', join(dir, 'missing.yaml')], env())).toMatchObject({ code: 2, stderr: expect.stringContaining('missing.yaml: no such file') });
       const fleet = join(dir, 'fleet.yaml');
       writeFileSync(fleet, 'orgs:\n  - org: us\n  - org: eu\n');
       expect(await run(['--from', 'now-1h', '--config', fleet], env())).toMatchObject({ code: 2, stderr: expect.stringContaining('--org: the config watches 2 orgs (us, eu); choose one with --org NAME') });

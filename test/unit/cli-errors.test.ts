@@ -86,11 +86,22 @@ describe('clear errors, fast', () => {
     ['config check --config', ['config', 'check', '--config', 'nowhere.yaml']],
     ['backtest --config', ['backtest', '--from', 'now-1h', '--config', 'nowhere.yaml']],
     ['respond --config', ['respond', 'Q1ABCDEF', '--config', 'nowhere.yaml']],
-  ])('%s: a missing file is named in one line, never a raw ENOENT', async (_name, args) => {
+    ['dry-run --events', ['dry-run', '--events', 'nowhere.jsonl']],
+    ['dry-run --config', ['dry-run', '--events', __filename, '--config', 'nowhere.yaml']],
+    ['rules test --config', ['rules', 'test', '--config', 'nowhere.yaml']],
+    ['schedule apply --config', ['schedule', 'apply', '--config', 'nowhere.yaml']],
+    ['webhooks --config', ['webhooks', '--port', '0', '--config', 'nowhere.yaml']],
+  ])('%s: a missing file is one line naming it, where it was looked for and what to do, never a raw ENOENT', async (_name, args) => {
     const run = await cli(args);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('nowhere.');
-    expect(run.stderr).toMatch(/no such file/);
-    expect(run.stderr).not.toMatch(/ENOENT|\n\s+at /);
+    const missing = args[args.length - 1];
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^audit-spike \\w[\\w-]*: (--events|the config file) ${missing}: no such file \\(looked for ${join(process.cwd(), missing)}\\); check the path$`))]);
+    expect(run.stderr).not.toMatch(/ENOENT|Invalid configuration|\n\s+at /);
+  });
+
+  test('an events file that is a directory says so, in one line', async () => {
+    const run = await cli(['dry-run', '--events', dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(`audit-spike dry-run: --events ${dir}: is a directory, not a file; give the path of the file itself`);
   });
 });

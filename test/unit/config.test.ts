@@ -145,7 +145,7 @@ test('the error message names the file', () => {
   const file = join(dir, 'prod.yaml');
   writeFileSync(file, 'org: prod\ndetection:\n  rules:\n    - id: role_grant\n      window: 1 hour\n');
   expect(() => loadConfig(file)).toThrow(`Invalid configuration in ${file}:\n  - detection.rules[0].window (line 5): must be a duration`);
-  expect(() => loadConfig(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml:\n {2}- cannot read the file: no such file/);
+  expect(() => loadConfig(join(dir, 'missing.yaml'))).toThrow(/^the config file .*missing\.yaml: no such file \(looked for .*missing\.yaml\); check the path$/);
 });
 
 test('rule tests are collected with the rule they belong to, and kept out of the schedule arguments', () => {
