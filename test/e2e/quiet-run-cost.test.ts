@@ -1,7 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { applySchedule } from '../../src/schedule';
-import { NOISE, auditEvent } from '../../sim/audit-events';
+import { ACTIONS, NOISE, auditEvent, burst } from '../../sim/audit-events';
 import { actionsBetween, cloudActionsOf, scrapeActions, serverRuleActionsOf } from '../support/actions';
 import { freePort } from '../support/ports';
 import { startStack, type Stack } from '../support/stack';
@@ -44,6 +44,22 @@ async function triggerRun(stack: Stack, scheduleId: string): Promise<{ workflowI
   throw new Error(`schedule ${scheduleId} started no run within 60 s`);
 }
 
+/** A run's history: its bytes (protobuf, as stored), its start input's, and its actions counted both ways. */
+async function costOf(stack: Stack, workflowId: string, runId: string) {
+  const history = await stack.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const events = history.events ?? [];
+  return {
+    history,
+    bytes: temporal.api.history.v1.History.encode(history as temporal.api.history.v1.IHistory).finish().length,
+    startInput: (events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [])
+      .reduce((sum, payload) => sum + temporal.api.common.v1.Payload.encode(payload as temporal.api.common.v1.IPayload).finish().length, 0),
+    cloud: cloudActionsOf(history),
+    server: serverRuleActionsOf(history),
+    workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+    activities: events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''),
+  };
+}
+
 describe("a quiet run's cost on a real Temporal dev server", () => {
   let stack: Stack;
   let metricsUrl: string;
@@ -75,14 +91,7 @@ describe("a quiet run's cost on a real Temporal dev server", () => {
     expect(run.result.incidents).toEqual([]);
 
     const handle = stack.client.workflow.getHandle(run.workflowId, run.runId);
-    const history = await handle.fetchHistory();
-    const bytes = temporal.api.history.v1.History.encode(history as temporal.api.history.v1.IHistory).finish().length;
-    const startInput = (history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [])
-      .reduce((sum, payload) => sum + temporal.api.common.v1.Payload.encode(payload as temporal.api.common.v1.IPayload).finish().length, 0);
-    const cloud = cloudActionsOf(history);
-    const server = serverRuleActionsOf(history);
-    const workflowTasks = (history.events ?? []).filter((e) => e.workflowTaskCompletedEventAttributes).length;
-    const activities = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+    const { history, bytes, startInput, cloud, server, workflowTasks, activities } = await costOf(stack, run.workflowId, run.runId);
     console.log(JSON.stringify({
       quietRun: {
         historyBytes: bytes, startInputBytes: startInput, historyEvents: history.events?.length, workflowTasks, activities,
@@ -107,5 +116,24 @@ describe("a quiet run's cost on a real Temporal dev server", () => {
 
     // Today's code replays the history it just made.
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, run.workflowId);
+  }, 180_000);
+  test('a paging run costs the quiet run plus one action per PagerDuty call', async () => {
+    const now = Date.now();
+    const mallory = { id: 'u-bad', email: 'Mallory@Example.com', name: 'Mallory' };
+    stack.datadog.addEvents(burst(mallory, ACTIONS.roleGrant, 11, now - 9 * MIN, 6 * MIN));
+    const config = stack.config('schedule:\n  ingestionDelay: 5s\n  lookback: 15m\n', 'paging-cost');
+    await applySchedule(stack.client, config);
+    const before = await scrapeActions(metricsUrl);
+    const run = await triggerRun(stack, config.schedule.scheduleId);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const metric = actionsBetween(before, await scrapeActions(metricsUrl));
+    expect(run.result.incidents.map((i) => [i.kind, i.severity])).toEqual([['trigger', 'critical']]);
+    const { bytes, startInput, cloud, server, workflowTasks, activities } = await costOf(stack, run.workflowId, run.runId);
+    console.log(JSON.stringify({ pagingRun: { historyBytes: bytes, startInputBytes: startInput, workflowTasks, activities, cloudActions: cloud, serverRuleActions: server, serverActionMetricDuringRun: metric } }, null, 1));
+    // One PagerDuty call for the one burst; the lookups stay local activities.
+    expect(activities).toEqual(['scanAuditEvents', 'openOrUpdateIncident']);
+    const calls = 1;
+    expect(cloud.total).toBeLessThanOrEqual(CLOUD_ACTIONS_BUDGET + calls);
+    expect(server.total).toBeLessThanOrEqual(SERVER_RULE_ACTIONS_BUDGET + calls);
   }, 180_000);
 });
