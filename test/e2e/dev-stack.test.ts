@@ -45,9 +45,14 @@ describe('the dev stack pages every time it starts', () => {
 
   /** Starts the stack, waits for its three pages (the burst and the two careful attackers), stops it. */
   async function startAndWaitForPages(): Promise<{ reset: boolean; pages: Page[] }> {
-    stack = await startDevStack({ env, dataDir, temporalPort: TEST_TEMPORAL_PORT, headless: true, workflowBundle: await workflowBundle(), log: (line) => lines.push(line) });
+    const bundle = await workflowBundle();
+    const started = Date.now();
+    stack = await startDevStack({ env, dataDir, temporalPort: TEST_TEMPORAL_PORT, headless: true, workflowBundle: bundle, log: (line) => lines.push(line) });
+    const up = Date.now();
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline && stack.pagerduty!.incidents.length < 3) await new Promise((resolve) => setTimeout(resolve, 250));
+    // eslint-disable-next-line no-console
+    console.log(`dev stack: up in ${up - started} ms (Temporal dev server, simulators, worker, Schedule), its ${stack.pagerduty!.incidents.length} pages ${Date.now() - up} ms later`);
     // A little longer: a fourth page would be a wrong one.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const pages = stack.pagerduty!.incidents.map((incident) => {
