@@ -59,7 +59,7 @@ function unreadableReason(error: unknown): string {
   return message;
 }
 
-interface ListedRun {
+export interface ListedRun {
   workflowId: string;
   runId: string;
   startTime: Date;
@@ -69,7 +69,7 @@ interface ListedRun {
  * The runs the query finds, from the visibility API itself: the SDK's list would decode every run's memo, which fails
  * for an encrypted memo without the key before a single run is named; the results are read (and decoded) one by one.
  */
-async function listRuns(client: Client, namespace: string, query: string, maxRuns: number): Promise<{ found: ListedRun[]; truncated: boolean }> {
+export async function listRuns(client: Client, namespace: string, query: string, maxRuns: number): Promise<{ found: ListedRun[]; truncated: boolean }> {
   const found: ListedRun[] = [];
   let nextPageToken: Uint8Array | undefined;
   try {

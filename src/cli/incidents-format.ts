@@ -1,4 +1,5 @@
 import { plural } from '../detection/grammar';
+import type { FailedRun } from '../failed-runs';
 import type { PagedRun } from '../paged-runs';
 import type { IncidentRecord } from '../workflows/run-result';
 
@@ -71,10 +72,22 @@ export function searchedText(context: IncidentsContext): string {
   return `from ${context.since} to ${context.until}${context.org ? ` in org ${context.org}` : ' in every org'} (namespace ${context.namespace})`;
 }
 
-/** A table for a person: one block per incident record, the run on its own line. */
-export function formatIncidentTable(rows: IncidentRow[], context: IncidentsContext): string {
+/** The runs that failed in the window, one line each: nothing they would have paged came from them. */
+export function failedRunsText(failed: FailedRun[]): string {
+  if (failed.length === 0) return '';
+  const lines = [
+    `${plural(failed.length, 'run')} failed in the window; what ${failed.length === 1 ? 'it' : 'they'} would have paged was not paged by ${failed.length === 1 ? 'it' : 'them'} ` +
+      '(the next run reads the same window again):',
+    ...failed.map((run) => `  ${run.startTime}  ${run.org ?? 'org unknown'}  run ${run.workflowId} ${run.runId}: ${run.failure}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** A table for a person: one block per incident record, the run on its own line; then the runs that failed. */
+export function formatIncidentTable(rows: IncidentRow[], context: IncidentsContext, failed: FailedRun[] = []): string {
+  const failures = failed.length ? `\n${failedRunsText(failed)}` : '';
   if (rows.length === 0) {
-    return `No paged runs ${searchedText(context)}.\n(searched: ${context.query})\n`;
+    return `No paged runs ${searchedText(context)}.\n(searched: ${context.query})\n${failures}`;
   }
   const header = ['scheduled', 'org', 'actor', 'severity', 'kind', 'outcome', 'counts'];
   const cells = rows.map((row) => [
@@ -95,10 +108,10 @@ export function formatIncidentTable(rows: IncidentRow[], context: IncidentsConte
   ];
   rows.forEach((row, index) => {
     out.push(line(cells[index]));
-    out.push(`    ${plural(row.events, 'event')} ${row.firstSeen} .. ${row.lastSeen}; ${row.detail || 'no PagerDuty outcome recorded'}`);
+    out.push(`    ${plural(row.events, 'event')} ${row.firstSeen} .. ${row.lastSeen}; ${row.detail || 'no PagerDuty outcome recorded'}; dedup key ${row.dedupKey}`);
     out.push(`    run ${row.workflowId} ${row.runId}`);
   });
-  return `${out.join('\n')}\n`;
+  return `${out.join('\n')}\n${failures}`;
 }
 
 const CSV_COLUMNS = ['scheduledAt', 'org', 'actor', 'severity', 'kind', 'outcome', 'incidentId', 'rules', 'counts', 'events', 'firstSeen', 'lastSeen', 'dedupKey', 'workflowId', 'runId', 'detail'] as const;
@@ -123,7 +136,7 @@ export function formatIncidentCsv(rows: IncidentRow[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** One JSON object: what was searched and the rows. */
-export function formatIncidentJson(rows: IncidentRow[], context: IncidentsContext): string {
-  return `${JSON.stringify({ ...context, incidents: rows }, null, 2)}\n`;
+/** One JSON object: what was searched, the rows, and the runs that failed in the window. */
+export function formatIncidentJson(rows: IncidentRow[], context: IncidentsContext, failed: FailedRun[] = []): string {
+  return `${JSON.stringify({ ...context, incidents: rows, failedRuns: failed }, null, 2)}\n`;
 }

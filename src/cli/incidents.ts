@@ -1,25 +1,27 @@
 import { z } from 'zod';
 import { parseDuration } from '../detection/duration';
-import { formatIncidentCsv, formatIncidentJson, formatIncidentTable, incidentRows, searchedText } from './incidents-format';
+import { failedRunsText, formatIncidentCsv, formatIncidentJson, formatIncidentTable, incidentRows, searchedText } from './incidents-format';
 import { UsageError, parseFlags, type CliCommand } from './flags';
 
 const MAX_SINCE_DAYS = 400;
 const MAX_RUNS = 500;
+const MAX_FAILED_RUNS = 100;
 
 const HELP = `Usage: audit-spike incidents [--since 24h] [--org ORG] [--json|--csv]
 
 Lists what was paged: every run that opened a PagerDuty incident in the window, found in Temporal by the search
 attributes each run upserts (AuditSpikePaged = true, AuditSpikeOrg), and for each of those runs the incidents its
 result reports: actor, severity, events per rule, what PagerDuty made of it (opened, updated, resolved, skipped, failed,
-with the REST incident id) and the run (workflow id and run id). Read from Temporal only; a namespace without the
+with the REST incident id), the dedup key and the run (workflow id and run id). Then the runs that failed or timed out
+in the window (a page PagerDuty refused for an hour fails its run). Read from Temporal only; a namespace without the
 AuditSpike* search attributes is told how to register them. Encrypted results are decoded with
 AUDIT_SPIKE_ENCRYPTION_KEY, as for the worker.
 
 Flags:
   --since DURATION   how far back runs started: a whole number of minutes, hours or days (30m, 24h, 7d; default 24h)
   --org ORG          only this org's runs (the AuditSpikeOrg of the run: the config's org name)
-  --json             one JSON object: what was searched and the incidents
-  --csv              CSV with a header, one incident record per line
+  --json             one JSON object: what was searched, the incidents and the failed runs
+  --csv              CSV with a header, one incident record per line (failed runs are said on stderr)
 Temporal from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables or a profile. At most ${MAX_RUNS}
 runs are read, newest first (a note says so when more matched: narrow --since or name --org).
 Exit status: 0 listed (none found included), 1 a run's result could not be read, Temporal unreachable or the namespace
@@ -58,6 +60,7 @@ async function runIncidentsCommand(args: string[], env: Record<string, string | 
   const { connectClient } = await import('../schedule');
   const { temporalSettings } = await import('../temporal-connection');
   const { MissingSearchAttributesError, readPagedRuns } = await import('../paged-runs');
+  const { readFailedRuns } = await import('../failed-runs');
   const namespace = temporalSettings(env).namespace;
   const until = new Date();
   const since = new Date(until.getTime() - sinceMs);
@@ -71,10 +74,13 @@ async function runIncidentsCommand(args: string[], env: Record<string, string | 
       process.stderr.write(`audit-spike incidents: ${error.message}\n`);
       return 1;
     }
+    const failed = await readFailedRuns(client, namespace, { since, ...(org ? { org } : {}), maxRuns: MAX_FAILED_RUNS });
     const rows = incidentRows(read.runs);
     const context = { since: since.toISOString(), until: until.toISOString(), ...(org ? { org } : {}), namespace, query: read.query, runs: read.runs.length };
-    process.stdout.write(values.json ? formatIncidentJson(rows, context) : values.csv ? formatIncidentCsv(rows) : formatIncidentTable(rows, context));
+    process.stdout.write(values.json ? formatIncidentJson(rows, context, failed.runs) : values.csv ? formatIncidentCsv(rows) : formatIncidentTable(rows, context, failed.runs));
     if (values.csv && rows.length === 0) process.stderr.write(`audit-spike incidents: no paged runs ${searchedText(context)}\n`);
+    if (values.csv && failed.runs.length) process.stderr.write(`audit-spike incidents: ${failedRunsText(failed.runs)}`);
+    if (failed.truncated) process.stderr.write(`audit-spike incidents: more than ${MAX_FAILED_RUNS} runs failed; the newest ${MAX_FAILED_RUNS} are listed\n`);
     if (read.truncated) process.stderr.write(`audit-spike incidents: more than ${MAX_RUNS} runs paged; the newest ${MAX_RUNS} are listed (narrow --since or name --org)\n`);
     for (const run of read.unreadable) process.stderr.write(`audit-spike incidents: run ${run.workflowId} ${run.runId}: cannot read its result: ${run.reason}\n`);
     return read.unreadable.length ? 1 : 0;

@@ -90,6 +90,30 @@ describe('audit-spike incidents: what was paged, read from Temporal (encrypted p
     expect(otherCsv.stderr).toContain('no paged runs from');
   });
 
+  test('a run that failed is listed after the pages, under its org (read from its start input); another org does not list it', async () => {
+    // A run that fails: the Schedule's arguments broken by hand (what `apply` would refuse to write).
+    const broken = stack.config(yaml, 'inc-broken');
+    await applySchedule(stack.client, broken);
+    await stack.client.schedule.getHandle(broken.schedule.scheduleId).update((previous) => ({
+      ...previous,
+      action: { ...(previous.action as object), args: [{ orgId: 'inc-broken' }] } as typeof previous.action,
+    }));
+    await expect(triggerAndWait(stack.client, broken.schedule.scheduleId)).rejects.toThrow();
+    const failedLine = /^ {2}\S+Z {2}inc-broken {2}run audit-spike-inc-broken-\S+ \S+: .*arguments are invalid/m;
+
+    const table = await until(() => cli(stack, []), (run) => failedLine.test(run.stdout));
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('mallory@example.com');
+    expect(table.stdout).toContain('\n1 run failed in the window; what it would have paged was not paged by it (the next run reads the same window again):\n');
+    expect(table.stdout).toMatch(failedLine);
+
+    const json = JSON.parse((await cli(stack, ['--json', '--org', 'inc-broken'])).stdout);
+    expect(json).toMatchObject({ runs: 0, incidents: [], failedRuns: [expect.objectContaining({ org: 'inc-broken', failure: expect.stringMatching(/arguments are invalid/) })] });
+    const csv = await cli(stack, ['--csv', '--org', 'inc-broken']);
+    expect(csv.stderr).toMatch(/audit-spike incidents: 1 run failed in the window/);
+    expect(JSON.parse((await cli(stack, ['--json', '--org', 'inc-paging'])).stdout).failedRuns).toEqual([]);
+  });
+
   test('without the encryption key the run is found but its result cannot be read: said in one line, exit 1', async () => {
     const blind = await cli(stack, [], { AUDIT_SPIKE_ENCRYPTION_KEY: '' });
     expect(blind.code).toBe(1);

@@ -1,4 +1,5 @@
-import { countsText, formatIncidentCsv, formatIncidentJson, formatIncidentTable, incidentRows, type IncidentsContext } from '../../src/cli/incidents-format';
+import { countsText, failedRunsText, formatIncidentCsv, formatIncidentJson, formatIncidentTable, incidentRows, type IncidentsContext } from '../../src/cli/incidents-format';
+import type { FailedRun } from '../../src/failed-runs';
 import type { PagedRun } from '../../src/paged-runs';
 import { pagedRunsQuery } from '../../src/paged-runs';
 import type { IncidentRecord } from '../../src/workflows/run-result';
@@ -50,7 +51,7 @@ describe('audit-spike incidents: rows and their formats', () => {
     expect(lines[0]).toBe('3 incident records from 2 paged runs from 2026-12-05T12:00:00.000Z to 2026-12-06T12:00:00.000Z in every org (namespace default):');
     expect(lines[2]).toMatch(/^scheduled\s+org\s+actor\s+severity\s+kind\s+outcome\s+counts$/);
     expect(lines[3]).toMatch(/^2026-12-06T10:10:00.000Z {2}acme {2}mallory@example.com {2}critical {2}trigger {2}opened +role_grant=11, api_key_create=3$/);
-    expect(lines[4]).toBe('    14 events 2026-12-06T10:01:00.000Z .. 2026-12-06T10:08:00.000Z; Events API v2 trigger accepted');
+    expect(lines[4]).toBe('    14 events 2026-12-06T10:01:00.000Z .. 2026-12-06T10:08:00.000Z; Events API v2 trigger accepted; dedup key audit-spike-19abc');
     expect(lines[5]).toBe('    run audit-spike-acme-2026-12-06T10:10:00Z run-of-audit-spike-acme-2026-12-06T10:10:00Z');
     expect(table).toContain('opened (Q1ABC)');
     // Columns line up: every record line has its severity where the header has it.
@@ -64,6 +65,26 @@ describe('audit-spike incidents: rows and their formats', () => {
       'No paged runs from 2026-12-05T12:00:00.000Z to 2026-12-06T12:00:00.000Z in org acme-eu (namespace default).\n' +
         '(searched: AuditSpikePaged = true AND StartTime >= "2026-12-05T12:00:00.000Z")\n',
     );
+  });
+
+  test('runs that failed follow the records (or the empty answer), one line each, the org unknown when it could not be read', () => {
+    const failed: FailedRun[] = [
+      { workflowId: 'audit-spike-acme-2026-12-06T11:05:00Z', runId: 'r1', startTime: '2026-12-06T11:05:00.000Z', org: 'acme', failure: 'Activity task timed out' },
+      { workflowId: 'audit-spike-eu-2026-12-06T11:10:00Z', runId: 'r2', startTime: '2026-12-06T11:10:00.000Z', failure: 'the run\'s arguments are invalid' },
+    ];
+    const table = formatIncidentTable(incidentRows(runs), context, failed);
+    expect(table.endsWith([
+      '    run audit-spike-acme-2026-12-06T11:00:00Z run-of-audit-spike-acme-2026-12-06T11:00:00Z',
+      '',
+      '2 runs failed in the window; what they would have paged was not paged by them (the next run reads the same window again):',
+      '  2026-12-06T11:05:00.000Z  acme  run audit-spike-acme-2026-12-06T11:05:00Z r1: Activity task timed out',
+      '  2026-12-06T11:10:00.000Z  org unknown  run audit-spike-eu-2026-12-06T11:10:00Z r2: the run\'s arguments are invalid',
+      '',
+    ].join('\n'))).toBe(true);
+    expect(formatIncidentTable([], { ...context, runs: 0 }, failed.slice(0, 1))).toContain(')\n\n1 run failed in the window; what it would have paged was not paged by it ');
+    expect(failedRunsText([])).toBe('');
+    expect(JSON.parse(formatIncidentJson([], { ...context, runs: 0 }, failed)).failedRuns).toEqual(failed);
+    expect(JSON.parse(formatIncidentJson([], { ...context, runs: 0 })).failedRuns).toEqual([]);
   });
 
   test('one record reads in the singular', () => {
