@@ -55,6 +55,8 @@ export interface RunSeen {
   /** The actor's events this run read for the first time, and read again (the lateness overlap). */
   events: number;
   reread: number;
+  /** Of `events`, those that counted toward some rule. */
+  sensitive: number;
 }
 
 /** What the replay showed of one actor: the input of `explainActor` (explain.ts). */
@@ -133,7 +135,7 @@ export class ActorWatch {
   run(scheduledAt: number, window: ScanWindow, baselines: Baselines | undefined): void {
     if (this.current && this.current.scheduledAt === scheduledAt) {
       this.current.window = { ...this.current.window, to: window.to };
-    } else this.current = { scheduledAt, window: { ...window }, events: 0, reread: 0 };
+    } else this.current = { scheduledAt, window: { ...window }, events: 0, reread: 0, sensitive: 0 };
     this.baselines = baselines;
     this.facts.baselineRules = baselines !== undefined && this.derivedRules.length > 0;
   }
@@ -161,6 +163,7 @@ export class ActorWatch {
     const rules = (matched ?? []).map((index) => this.detector.rules.rules[index].id);
     const derived = this.checkDerived(inner, ts, matched !== undefined);
     for (const check of derived) if (check.outcome === 'fired') rules.push(check.rule);
+    if (rules.length > 0) run.sensitive++;
     if (this.facts.events.length >= MAX_EVENTS) {
       this.facts.eventsLeftOut++;
       return;

@@ -57,7 +57,7 @@ export interface Explanation {
   person?: boolean;
   baseline?: { since: string; countries: string[] };
   baselineRules: boolean;
-  runs: Array<{ scheduledAt: string; window: { from: string; to: string }; events: number; reread: number }>;
+  runs: Array<{ scheduledAt: string; window: { from: string; to: string }; events: number; reread: number; sensitive: number }>;
   /** Actors seen whose id contains the one asked for, when it was not seen itself. */
   similar: string[];
 }
@@ -233,7 +233,7 @@ export function explainActor({ facts, rules, incidents, suppressed, suppress }: 
     ...(facts.baseline ? { baseline: { since: iso(facts.baseline.since), countries: facts.baseline.countries } } : {}),
     baselineRules: facts.baselineRules,
     runs: facts.runs.map((run) => ({
-      scheduledAt: iso(run.scheduledAt), window: { from: iso(run.window.from), to: iso(run.window.to) }, events: run.events, reread: run.reread,
+      scheduledAt: iso(run.scheduledAt), window: { from: iso(run.window.from), to: iso(run.window.to) }, events: run.events, reread: run.reread, sensitive: run.sensitive,
     })),
     similar: facts.similar,
   };
@@ -298,13 +298,18 @@ export function formatExplanation(explanation: Explanation): string[] {
   const reading = e.runs.filter((run) => run.events > 0);
   if (e.runs.length) {
     const onlyAgain = e.runs.length - reading.length;
-    lines.push(`  ${plural(reading.length, 'run')} read this actor's events${onlyAgain ? ` (${onlyAgain} more only read them again, in the lateness overlap)` : ''}:`);
-    const shown = reading.slice(0, 20);
+    // The runs that matter are those that read events counting toward a rule; the actor's everyday events are only counted.
+    const counting = reading.filter((run) => run.sensitive > 0);
+    const listed = counting.length > 0 ? counting : reading;
+    lines.push(`  ${plural(reading.length, 'run')} read this actor's events${onlyAgain ? ` (${onlyAgain} more only read them again, in the lateness overlap)` : ''}` +
+      `${counting.length > 0 && counting.length < reading.length ? `; the ${plural(counting.length, 'run')} that read events counting toward a rule` : ''}:`);
+    const shown = listed.slice(0, 20);
     for (const run of shown) {
-      lines.push(`    run at ${shortIso(run.scheduledAt)} read ${shortIso(run.window.from)} .. ${shortIso(run.window.to)}: ${plural(run.events, 'new event')}` +
+      const counted = run.sensitive > 0 && run.sensitive < run.events ? ` (${run.sensitive} counting toward a rule)` : '';
+      lines.push(`    run at ${shortIso(run.scheduledAt)} read ${shortIso(run.window.from)} .. ${shortIso(run.window.to)}: ${plural(run.events, 'new event')}${counted}` +
         `${run.reread ? `, ${run.reread} read again` : ''}`);
     }
-    if (reading.length > shown.length) lines.push(`    … and ${reading.length - shown.length} more (--json lists them all)`);
+    if (listed.length > shown.length) lines.push(`    … and ${listed.length - shown.length} more (--json lists them all)`);
   }
   return lines;
 }

@@ -114,7 +114,7 @@ test('explainActor on facts alone: correlation counts the distinct rules crossed
   const at = (m: number) => T + m * MIN;
   const facts: ActorFacts = {
     actor: 'eve@example.com', eventsLeftOut: 0, similar: [], baselineRules: false,
-    runs: [{ scheduledAt: at(10), window: { readFrom: at(-5), from: at(0), to: at(9) }, events: 7, reread: 0 }],
+    runs: [{ scheduledAt: at(10), window: { readFrom: at(-5), from: at(0), to: at(9) }, events: 7, reread: 0, sensitive: 7 }],
     events: [
       ...[0, 1, 2].map((m) => ({ ts: at(m), run: 0, rules: ['role_grant', 'any_sensitive'], derived: [] })),
       ...[3, 4, 5].map((m) => ({ ts: at(m), run: 0, rules: ['api_key_create'], derived: [] })),
@@ -126,5 +126,5 @@ test('explainActor on facts alone: correlation counts the distinct rules crossed
   const multi = e.rules.find((r) => r.rule === 'multi_rule')!;
   expect(multi.correlation).toEqual({ most: 3, needed: 3, withinMs: 60 * MIN, rules: ['api_key_create', 'monitor_delete', 'role_grant'] });
   expect(multi.reached).toBe('critical');
-  expect(e.runs).toEqual([{ scheduledAt: new Date(at(10)).toISOString(), window: { from: new Date(at(0)).toISOString(), to: new Date(at(9)).toISOString() }, events: 7, reread: 0 }]);
+  expect(e.runs).toEqual([{ scheduledAt: new Date(at(10)).toISOString(), window: { from: new Date(at(0)).toISOString(), to: new Date(at(9)).toISOString() }, events: 7, reread: 0, sensitive: 7 }]);
 });
