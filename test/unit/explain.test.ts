@@ -1,5 +1,8 @@
 import { explainFor } from '../../src/cli/explain-flag';
-import { dryRunEvents } from '../../src/replay/dry-run';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dryRunEvents, dryRunFile } from '../../src/replay/dry-run';
 import { busiestSpan, explainActor, formatExplanation, type Explanation } from '../../src/replay/explain';
 import type { ActorFacts } from '../../src/replay/explain-collect';
 import { ACTIONS, LOGIN, PLACES, burst, locatedEvent, type AuditEventJson } from '../../sim/audit-events';
@@ -127,4 +130,26 @@ test('explainActor on facts alone: correlation counts the distinct rules crossed
   expect(multi.correlation).toEqual({ most: 3, needed: 3, withinMs: 60 * MIN, rules: ['api_key_create', 'monitor_delete', 'role_grant'] });
   expect(multi.reached).toBe('critical');
   expect(e.runs).toEqual([{ scheduledAt: new Date(at(10)).toISOString(), window: { from: new Date(at(0)).toISOString(), to: new Date(at(9)).toISOString() }, events: 7, reread: 0, sensitive: 7 }]);
+});
+
+test('a file out of time order is replayed again from its index: the explanation is the in-order one, not doubled', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'audit-spike-explain-order-'));
+  try {
+    // Bob's events an hour before Mallory's; out of order, they come last, after Mallory's runs were already replayed while reading.
+    const bob = burst({ email: 'bob@example.com' }, ACTIONS.roleGrant, 2, T - 60 * MIN, 3 * MIN);
+    const malloryBurst = burst(mallory, ACTIONS.roleGrant, 11, T, 7 * MIN);
+    const events = [...bob, ...malloryBurst];
+    const explainFile = (ordered: AuditEventJson[]) => {
+      const file = join(dir, `events-${ordered === events ? 'ordered' : 'out-of-order'}.jsonl`);
+      writeFileSync(file, ordered.map((e) => JSON.stringify(e)).join('\n'));
+      const args = argsFrom('');
+      const explaining = explainFor(args, 'mallory@example.com');
+      return explaining.explain(dryRunFile(file, { earliestMs: 0, latestMs: Date.parse('2030-01-01T00:00:00Z') }, args, explaining.watch));
+    };
+    const inOrder = explainFile(events);
+    expect(inOrder.events.total).toBe(11);
+    expect(explainFile([...malloryBurst, ...bob])).toEqual(inOrder);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
