@@ -66,7 +66,9 @@ describe('audit-spike dry-run (the built command, as a user runs it)', () => {
 
   test('bad arguments and bad config exit 2 with the reason on stderr', () => {
     expect(run(['dry-run', '--json'])).toMatchObject({ status: 2, stderr: expect.stringContaining('--events') });
-    expect(run(['dry-run', '--events', join(dir, 'missing.jsonl')])).toMatchObject({ status: 2, stderr: expect.stringContaining('ENOENT') });
+    // #26: one line naming the file and what to do, never a raw ENOENT.
+    const missing = run(['dry-run', '--events', join(dir, 'missing.jsonl')]);
+    expect(missing).toMatchObject({ status: 2, stderr: `audit-spike dry-run: --events ${join(dir, 'missing.jsonl')}: no such file (looked for ${join(dir, 'missing.jsonl')}); check the path\n` });
     const config = join(dir, 'bad.yaml');
     writeFileSync(config, 'schedule:\n  interval: often\n');
     const file = join(dir, 'quiet.jsonl');
