@@ -15,6 +15,8 @@ import { createAuditSpikeWorker } from '../src/worker';
  *                                           searchAuditLogs (built by the product's createDatadogAuditClient from the
  *                                           same target and environment), same body, following meta.page.after,
  *                                           no detection. Replies { type: 'paginated', id, ms, pages, events, calls }.
+ *                                           With bytesOnly: the scan's own reader (searchPage: the page as bytes,
+ *                                           framed, no event parsed), the least any reader of these pages can do.
  *   { type: 'gc' }                          a full GC (the child runs with --expose-gc) before an RSS baseline.
  *   { type: 'stop' }                        shuts the worker down and exits.
  * Environment: BENCH_TEMPORAL_ADDRESS, BENCH_TASK_QUEUE, BENCH_BUNDLE (a workflow bundle file), and the secrets
@@ -22,7 +24,7 @@ import { createAuditSpikeWorker } from '../src/worker';
  */
 
 type Message =
-  | { type: 'paginate'; id: number; target: DatadogTarget; body: v2.AuditLogsSearchEventsRequest }
+  | { type: 'paginate'; id: number; target: DatadogTarget; body: v2.AuditLogsSearchEventsRequest; bytesOnly?: boolean }
   | { type: 'gc' }
   | { type: 'stop' };
 
@@ -30,7 +32,7 @@ function send(message: unknown): void {
   process.send?.(message);
 }
 
-async function paginate(target: DatadogTarget, body: v2.AuditLogsSearchEventsRequest) {
+async function paginate(target: DatadogTarget, body: v2.AuditLogsSearchEventsRequest, bytesOnly = false) {
   const dd = createDatadogAuditClient(target, process.env);
   const callsBefore = dd.http.requests;
   let cursor: string | undefined;
@@ -38,10 +40,17 @@ async function paginate(target: DatadogTarget, body: v2.AuditLogsSearchEventsReq
   let events = 0;
   const start = performance.now();
   for (;;) {
-    const page = await dd.api.searchAuditLogs({ body: { ...body, page: { ...body.page, ...(cursor ? { cursor } : {}) } } });
+    const request = { ...body, page: { ...body.page, ...(cursor ? { cursor } : {}) } };
     pages++;
-    events += page.data?.length ?? 0;
-    cursor = page.meta?.page?.after;
+    if (bytesOnly) {
+      const page = await dd.searchPage(request);
+      events += page.size;
+      cursor = page.size ? page.meta?.page?.after : undefined;
+    } else {
+      const page = await dd.api.searchAuditLogs({ body: request });
+      events += page.data?.length ?? 0;
+      cursor = page.meta?.page?.after;
+    }
     if (!cursor) break;
   }
   return { ms: performance.now() - start, pages, events, calls: dd.http.requests - callsBefore };
@@ -66,7 +75,7 @@ async function main(): Promise<void> {
   const running = worker.run();
   process.on('message', (raw: Message) => {
     if (raw.type === 'paginate') {
-      paginate(raw.target, raw.body).then(
+      paginate(raw.target, raw.body, raw.bytesOnly).then(
         (result) => send({ type: 'paginated', id: raw.id, ...result }),
         (error: unknown) => send({ type: 'paginated', id: raw.id, error: String(error) }),
       );
