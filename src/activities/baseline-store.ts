@@ -86,6 +86,8 @@ export function temporalBaselineStore(client: Client, options: TemporalBaselineS
   const useCache = options.cache ?? true;
   const maxCacheChars = options.maxCacheChars ?? 16_000_000;
   const cache = new Map<string, CachedShard>();
+  /** Shards this worker's last load found missing: a save that starts one (its first merge, version `…:0`) knows it was empty. */
+  const missing = new Set<string>();
   let cachedChars = 0;
   const stats: BaselineStoreStats = { describes: 0, queries: 0, queriedChars: 0, cacheHits: 0, updates: 0, staleUpdates: 0 };
 
@@ -112,14 +114,17 @@ export function temporalBaselineStore(client: Client, options: TemporalBaselineS
       const described = await handle.describe();
       if (described.status.name !== 'RUNNING') {
         forget(id);
+        missing.add(id);
         return undefined;
       }
       version = described.memo?.[BASELINE_VERSION_MEMO];
     } catch (error) {
       if (!notFound(error)) throw error;
       forget(id);
+      missing.add(id);
       return undefined;
     }
+    missing.delete(id);
     const cached = cache.get(id);
     if (cached && typeof version === 'string' && cached.version === version) {
       // Most recently used last.
@@ -196,20 +201,24 @@ export function temporalBaselineStore(client: Client, options: TemporalBaselineS
           }),
         });
         if (result.stale) stats.staleUpdates++;
+        // A shard missing at this worker's last load, merged first by this save (its workflow started from nothing, by
+        // this save or just before by another writer's first merge, which would make this one `…:1`): it was empty.
+        const startedEmpty = !cached && missing.has(id) && result.version !== undefined && result.previous !== undefined && result.previous.endsWith(':0');
+        missing.delete(id);
         // Patch the copy only if it was exactly what the workflow merged over (and is still this worker's copy).
         const copy = cache.get(id);
-        if (!cached || copy !== cached || result.stale !== false || result.version === undefined) {
+        if (!startedEmpty && (!cached || copy !== cached || result.stale !== false || result.version === undefined)) {
           forget(id);
           return;
         }
-        const patched = unpackBaselines(cached.packed, BASELINE_LIMITS.persons);
+        const patched = startedEmpty ? new Baselines(BASELINE_LIMITS.persons) : unpackBaselines(cached!.packed, BASELINE_LIMITS.persons);
         applyBaselineMerge(patched, { delta, now, forgetAfterMs });
         // The workflow's own count is a check that both ran the same merge (a shard started with another cap would not).
         if (patched.size !== result.persons) {
           forget(id);
           return;
         }
-        remember(id, { version: result.version, packed: packBaselines(patched) });
+        remember(id, { version: result.version!, packed: packBaselines(patched) });
       }));
       return { persons, shards: byShard.size, bytes };
     },
