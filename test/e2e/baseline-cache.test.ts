@@ -168,6 +168,11 @@ describe('per-worker cache of the baseline shards', () => {
     expect(off.stats.queries).toBe(8 * loads);
     expect(on.stats.queries).toBe(0);
     expect(on.stats.describes).toBe(8 * loads);
+    // The cache is bounded: a worker allowed fewer characters than a shard holds keeps no copy, and reads every time.
+    const tiny = temporalBaselineStore(other, { maxCacheChars: 1_000 });
+    await tiny.load(org, TQ);
+    await tiny.load(org, TQ);
+    expect(tiny.stats).toMatchObject({ queries: 16, cacheHits: 0 });
     // eslint-disable-next-line no-console
     console.log(`per load of 20,000 persons (8 shards), nothing changed: uncached ${off.stats.queries / loads} queries, ` +
       `${off.bytes} base64 chars, ${off.ms.toFixed(1)} ms; cached ${on.stats.queries / loads} queries + ${on.stats.describes / loads} describes, ` +
