@@ -74,6 +74,48 @@ describe("a quiet run's cost on a real Temporal dev server", () => {
     await stack?.stop();
   }, 60_000);
 
+  // First, before the other tests add audit events: a run re-reads the lateness horizon, and would carry their ids.
+  test("a run the Schedule starts itself (previous result passed by the Schedule) costs the same; the server's metric adds the Schedule's own work", async () => {
+    const config = stack.config('schedule:\n  ingestionDelay: 5s\n  lookback: 1m\n', 'scheduled-cost');
+    await applySchedule(stack.client, config);
+    const schedule = stack.client.schedule.getHandle(config.schedule.scheduleId);
+    // Every 10 s instead of the config's 5 min (its minimum is 1 min), so three runs come within the test's time.
+    await schedule.update((previous) => ({ ...previous, spec: { intervals: [{ every: '10s' }] } }));
+    /** The n-th run the Schedule started, once it has completed. */
+    const nth = async (n: number) => {
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline) {
+        const actions = (await schedule.describe()).info.recentActions;
+        if (actions.length >= n) {
+          const { workflowId, firstExecutionRunId: runId } = actions[n - 1].action.workflow;
+          return { workflowId, runId, result: (await stack.client.workflow.getHandle(workflowId, runId).result()) as RunResult };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error(`the Schedule started no run ${n} within 90 s`);
+    };
+    try {
+      await nth(2);
+      const before = await scrapeActions(metricsUrl);
+      const run = await nth(3);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const metric = actionsBetween(before, await scrapeActions(metricsUrl));
+      await schedule.delete();
+      expect(run.result.startedFrom).toBe('previous-run');
+      const { history, bytes, startInput, cloud, server, workflowTasks, activities } = await costOf(stack, run.workflowId, run.runId);
+      const lastCompletionResult = history.events?.[0]?.workflowExecutionStartedEventAttributes?.lastCompletionResult?.payloads?.length ?? 0;
+      console.log(JSON.stringify({ scheduledQuietRun: { historyBytes: bytes, startInputBytes: startInput, lastCompletionResult, counts: run.result.counts,
+        eventBytes: (history.events ?? []).map((e) => `${e.eventId} ${temporal.api.enums.v1.EventType[e.eventType ?? 0]} ${temporal.api.history.v1.HistoryEvent.encode(e as temporal.api.history.v1.IHistoryEvent).finish().length}`), workflowTasks, activities, cloudActions: cloud, serverRuleActions: server, serverActionMetricDuringRun: metric } }, null, 1));
+      expect(lastCompletionResult).toBe(1);
+      expect(cloud.total).toBeLessThanOrEqual(CLOUD_ACTIONS_BUDGET);
+      expect(server.total).toBeLessThanOrEqual(SERVER_RULE_ACTIONS_BUDGET);
+      expect(metric.total).toBeGreaterThanOrEqual(server.total);
+      expect(bytes - startInput).toBeLessThanOrEqual(HISTORY_BYTES_BEYOND_START_INPUT_BUDGET);
+    } finally {
+      await schedule.delete().catch(() => undefined);
+    }
+  }, 180_000);
+
   test('a steady quiet run stays within its actions and history bytes, and still shows its memo, search attributes and details', async () => {
     const now = Date.now();
     stack.datadog.addEvents(Array.from({ length: 200 }, (_, i) => auditEvent(now - 14 * MIN + i * 3_000, staff[i % staff.length], NOISE[i % NOISE.length])));
@@ -87,6 +129,8 @@ describe("a quiet run's cost on a real Temporal dev server", () => {
     const run = await triggerRun(stack, config.schedule.scheduleId);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const metric = actionsBetween(before, await scrapeActions(metricsUrl));
+    // Its later runs would read Datadog while the next test measures (the simulator's audit trail records the reads).
+    await stack.client.schedule.getHandle(config.schedule.scheduleId).delete();
     expect(run.result.startedFrom).toBe('previous-run');
     expect(run.result.incidents).toEqual([]);
 
@@ -127,6 +171,7 @@ describe("a quiet run's cost on a real Temporal dev server", () => {
     const run = await triggerRun(stack, config.schedule.scheduleId);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const metric = actionsBetween(before, await scrapeActions(metricsUrl));
+    await stack.client.schedule.getHandle(config.schedule.scheduleId).delete();
     expect(run.result.incidents.map((i) => [i.kind, i.severity])).toEqual([['trigger', 'critical']]);
     const { bytes, startInput, cloud, server, workflowTasks, activities } = await costOf(stack, run.workflowId, run.runId);
     console.log(JSON.stringify({ pagingRun: { historyBytes: bytes, startInputBytes: startInput, workflowTasks, activities, cloudActions: cloud, serverRuleActions: server, serverActionMetricDuringRun: metric } }, null, 1));
