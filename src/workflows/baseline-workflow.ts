@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, makeContinueAsNewFunc, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { BASELINE_LIMITS, isPackedBaselines, packBaselines, unpackBaselines, unpackPersons, type Baselines, type PackedBaselines } from '../detection/methods/baseline';
 
 /**
@@ -106,5 +106,8 @@ export async function baselineWorkflow(input: BaselineWorkflowInput): Promise<vo
   });
   await condition(() => merges >= (input.mergesPerRun ?? MERGES_PER_RUN) || workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof baselineWorkflow>({ ...input, packed: packBaselines(baselines), merges: total });
+  const next: BaselineWorkflowInput = { ...input, packed: packBaselines(baselines), merges: total };
+  // The next run starts with the same content and version, in its memo from its start (a cached copy stays valid).
+  if (patched(VERSION_PATCH)) await makeContinueAsNewFunc<typeof baselineWorkflow>({ memo: { [BASELINE_VERSION_MEMO]: version() } })(next);
+  await continueAsNew<typeof baselineWorkflow>(next);
 }

@@ -136,6 +136,32 @@ describe('per-worker cache of the baseline shards', () => {
     expect(loaded.baselines.get('p1@example.com')).toBeUndefined();
   }, 120_000);
 
+  test('a cached copy stays valid across the shard workflow\'s continue-as-new (same content, same version)', async () => {
+    const org = 'cache-can';
+    const now = Date.now();
+    const firstRuns: string[] = [];
+    for (let shard = 0; shard < BASELINE_SHARDS; shard++) {
+      const handle = await stack.client.workflow.start('baselineWorkflow', { workflowId: baselineWorkflowId(org, shard), taskQueue: TQ, args: [{ orgId: org, shard, mergesPerRun: 2 }] });
+      firstRuns.push(handle.firstExecutionRunId);
+    }
+    const store = temporalBaselineStore(stack.client);
+    let loaded = await store.load(org, TQ);
+    expect(store.stats).toMatchObject({ queries: 8, cacheHits: 0 });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 16; i++) loaded.baselines.learn(`can${i}@example.com`, now - (10 - round) * DAY, COUNTRY_FIELD, ['US', 'GB', 'FR'][round]);
+      await store.save(org, TQ, loaded.baselines, now, FORGET);
+      const before = { ...store.stats };
+      loaded = await store.load(org, TQ);
+      expect(delta(store.stats, before)).toMatchObject({ queries: 0, cacheHits: 8 });
+    }
+    // Every shard merged 3 times with 2 merges a run: each continued as new, its copy still exact.
+    for (let shard = 0; shard < BASELINE_SHARDS; shard++) {
+      expect((await stack.client.workflow.getHandle(baselineWorkflowId(org, shard)).describe()).runId).not.toBe(firstRuns[shard]);
+    }
+    expect(packBaselines(loaded.baselines)).toEqual(packBaselines(await shardTruth(stack.client, org)));
+    expect(countriesOf(loaded.baselines, 'can3@example.com')).toEqual(['FR', 'GB', 'US']);
+  }, 60_000);
+
   test('measured: queries and time per load, cached and not, for 20,000 persons', async () => {
     const org = 'cache-big';
     const now = Date.now();
