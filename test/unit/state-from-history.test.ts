@@ -70,6 +70,8 @@ describe('scanAuditEvents: where it starts from', () => {
   const args = argsFrom('');
   const empty: DatadogAuditClient = {
     api: { searchAuditLogs: async () => ({ data: [], meta: { status: 'done' } }) },
+    // The scan reads pages through searchPage (7082c3e): an empty, complete page.
+    searchPage: async () => ({ size: 0, meta: { status: 'done' }, events: () => [][Symbol.iterator]() }),
     http: { rateLimit: {}, requests: 0 },
   } as unknown as DatadogAuditClient;
   const input = (extra: Partial<ScanInput>): ScanInput => ({
