@@ -17,6 +17,7 @@ import { PagerDutySimulator } from '../sim/pagerduty-sim';
 import { TemporalDevServer, projectRoot, temporalCliPath } from '../sim/temporal-server';
 import { machineFacts, procMemory, resetPeakRss, type Machine } from './machine';
 import { fmtInt, median, nowMs, round, sleep } from './stats';
+import { PAGE_EVENTS, V3_SAMPLE_DAYS, measureV3Cost, type V3Cost } from './v3-cost';
 import { WIDE_EVENTS_PER_PERSON, busyRunEvents, quietRunEvents, wideWindowEvents, writeCoreDataset, type CoreDataset } from './synthetic';
 
 /**
@@ -646,6 +647,8 @@ interface Report {
   /** The busy run at the requested volume, when it did not complete (the full runs then use the fallback volume). */
   busyFailure?: BusyFailure;
   scanProfiles: ScanProfile[];
+  /** Catalog v3's extra cost on the located sample day (bench/v3-cost.ts). */
+  v3?: V3Cost;
   page?: PageResult;
   durationS: number;
 }
@@ -715,6 +718,11 @@ function summarize(report: Report): Record<string, unknown> {
     core_classify_only_events_per_s: core ? round(core.classifyOnlyEventsPerS, 0) : null,
     core_one_scan_events_per_s: core ? round(core.oneScanEventsPerS, 0) : null,
     core_read_fields_only_events_per_s: core ? round(core.readFieldsOnlyEventsPerS, 0) : null,
+    v3_events_read: report.v3 ? report.v3.v3.eventsRead : null,
+    v3_events_read_without_v3_rules: report.v3 ? report.v3.v2.eventsRead : null,
+    v3_pages_ratio: report.v3 ? round(report.v3.pagesRatio, 3) : null,
+    v3_scan_time_ratio: report.v3 ? round(report.v3.scanTimeRatio, 3) : null,
+    v3_sample: report.v3 ? { days: V3_SAMPLE_DAYS, events: report.v3.events, runs: report.v3.runs, replay_ms: { without_v3: round(report.v3.v2.replayMs, 1), with_v3: round(report.v3.v3.replayMs, 1) }, incidents: { without_v3: report.v3.v2.incidents, with_v3: report.v3.v3.incidents }, baseline_persons: report.v3.v3.persons } : null,
     core_incident_actions: core?.incidentActions ?? null,
     elastalert2_matches: elastalert?.matches ?? null,
     core_events_per_s_all: core?.msPerRep.map((ms) => round((core.events / ms) * 1000, 0)) ?? null,
@@ -766,6 +774,14 @@ function printTable(report: Report, json: Record<string, unknown>): void {
     row(`ElastAlert2 ${elastalert.elastalert2_version} FrequencyRule`, `${fmtInt(elastalert.events_per_s)} ev/s`, `median of ${elastalert.repetitions}; ${fmtInt(elastalert.events_timed)} events${elastalert.subset ? ' (subset)' : ''}`);
   }
   if (core && elastalert) row('ratio', `${round(core.eventsPerS / elastalert.events_per_s, 2)}×`, 'target ≥ 20×');
+  if (report.v3) {
+    const v3 = report.v3;
+    lines.push('');
+    lines.push(`Catalog v3's extra cost: the located sample day (${V3_SAMPLE_DAYS} days of 5-minute runs, ${fmtInt(v3.events)} events), with and without the v3 rules`);
+    row('events the query reads', `${fmtInt(v3.v3.eventsRead)} vs ${fmtInt(v3.v2.eventsRead)}`, `×${round(v3.eventsReadRatio, 1)} (the learning set: logins and changes with geoip)`);
+    row('pages', `${fmtInt(v3.v3.pages)} vs ${fmtInt(v3.v2.pages)}`, `×${round(v3.pagesRatio, 3)} (at most ${fmtInt(PAGE_EVENTS)} events a page)`);
+    row('scan time over every run', `${round(v3.v3.replayMs, 1)} vs ${round(v3.v2.replayMs, 1)} ms`, `×${round(v3.scanTimeRatio, 2)}; incidents ${v3.v3.incidents} vs ${v3.v2.incidents}, ${v3.v3.persons} baselines`);
+  }
   if (report.busyFailure) {
     const f = report.busyFailure;
     lines.push('');
@@ -856,6 +872,9 @@ async function main(): Promise<void> {
       log(`ElastAlert2: ${fmtInt(report.elastalert.events_per_s)} events/s on ${fmtInt(report.elastalert.events_timed)} events`);
     }
     rmSync(eventsFile, { force: true });
+    log('catalog v3: the located sample day, with and without the v3 rules');
+    report.v3 = measureV3Cost();
+    log(`catalog v3: ${fmtInt(report.v3.v3.eventsRead)} events read instead of ${fmtInt(report.v3.v2.eventsRead)}, pages ×${round(report.v3.pagesRatio, 2)}, scan time ×${round(report.v3.scanTimeRatio, 2)}`);
 
     // Keep the heavy phases away from the tick that should page, so neither disturbs the other.
     const clearOfPageTick = async (estimateMs: number) => {
