@@ -1,21 +1,13 @@
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { BacktestReport } from '../../src/replay/backtest';
-import { phaseOffsetMs } from '../../src/config/phase-offset';
-import { scheduleTicks } from '../../src/replay/backtest';
-import { applySchedule } from '../../src/schedule';
 import { mergeSuppressed } from '../../src/detection/suppressed-bursts';
 import type { Explanation } from '../../src/replay/explain';
-import type { RunResult } from '../../src/workflows/run-result';
 import { ACTIONS, NOISE, auditEvent, burst, type AuditEventJson } from '../../sim/audit-events';
 import { SERVICE_ACCOUNT_ACTOR_FIELDS } from '../support/settings';
+import { backfillLiveRuns, lastHalfHourOfTicks } from '../support/backfill';
+import { runBuiltCli } from '../support/cli';
 import { withStackAndWorker, type Stack } from '../support/stack';
 
 const MIN = 60_000;
-const INTERVAL = 5 * MIN;
-const bin = join(__dirname, '..', '..', 'bin', 'audit-spike.js');
 
 const mallory = { id: 'u-bad', email: 'Mallory@Example.com', name: 'Mallory' };
 const bob = { id: 'u-bob', email: 'bob@example.com', name: 'Bob' };
@@ -68,57 +60,19 @@ function configYaml(stack: Stack, t1: number): string {
   ].join('\n');
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('node', [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Backfills the paused schedule over [from, to] and waits for every run, oldest first. */
-async function backfillAndWait(stack: Stack, scheduleId: string, from: number, to: number, expectedRuns: number): Promise<RunResult[]> {
-  const handle = stack.client.schedule.getHandle(scheduleId);
-  await handle.backfill({ start: new Date(from), end: new Date(to), overlap: ScheduleOverlapPolicy.BUFFER_ALL });
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    const { info } = await handle.describe();
-    if (info.recentActions.length >= expectedRuns && info.runningActions.length === 0) {
-      const results: RunResult[] = [];
-      for (const action of info.recentActions) {
-        const { workflowId, firstExecutionRunId } = action.action.workflow;
-        results.push((await stack.client.workflow.getHandle(workflowId, firstExecutionRunId).result()) as RunResult);
-      }
-      return results.sort((a, b) => a.scheduledAt.localeCompare(b.scheduledAt));
-    }
-    if (Date.now() > deadline) throw new Error(`backfill started ${info.recentActions.length} of ${expectedRuns} runs in time`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 describe('backtest equals the live schedule on the same events', () => {
   let stack: Stack;
 
   withStackAndWorker((started) => (stack = started));
 
   test('run by run, the backtest predicts exactly what the Schedule paged', async () => {
-    // The Schedule's ticks fall at the org's phase in the interval (src/config/phase-offset.ts).
-    const offset = phaseOffsetMs('e2e', INTERVAL);
-    const t2 = Math.floor((Date.now() - offset) / INTERVAL) * INTERVAL + offset;
-    const t1 = t2 - 30 * MIN;
+    const { t1, t2 } = lastHalfHourOfTicks();
     stack.datadog.addEvents(seededEvents(t1));
     const yaml = configYaml(stack, t1);
-    const config = stack.config(yaml);
-    await applySchedule(stack.client, config);
+    const { live, configFile } = await backfillLiveRuns(stack, yaml, { t1, t2 }, { file: 'backtest.yaml', timeoutMs: 45_000 });
 
-    const ticks = scheduleTicks(t1, t2, INTERVAL, offset);
-    expect(ticks).toHaveLength(7);
-    const live = await backfillAndWait(stack, config.schedule.scheduleId, t1, t2, ticks.length);
-
-    const configFile = join(stack.dir, 'backtest.yaml');
-    writeFileSync(configFile, `org: e2e\n${yaml}`);
     const requestsBefore = stack.pagerduty.requests.length;
-    const cli = await runCli(['backtest', '--from', new Date(t1).toISOString(), '--to', new Date(t2).toISOString(), '--config', configFile, '--json'], {
+    const cli = await runBuiltCli(['backtest', '--from', new Date(t1).toISOString(), '--to', new Date(t2).toISOString(), '--config', configFile, '--json'], {
       DD_API_KEY: stack.workerEnv.DD_API_KEY,
       DD_APP_KEY: stack.workerEnv.DD_APP_KEY,
     });
@@ -177,7 +131,7 @@ describe('backtest equals the live schedule on the same events', () => {
 
     // #26 --explain ACTOR on the same range: a paged actor, the near miss (2 role grants of 3), a suppressed actor.
     const explain = async (actor: string) => {
-      const run = await runCli(['backtest', '--from', new Date(t1).toISOString(), '--to', new Date(t2).toISOString(), '--config', configFile, '--json', '--explain', actor], {
+      const run = await runBuiltCli(['backtest', '--from', new Date(t1).toISOString(), '--to', new Date(t2).toISOString(), '--config', configFile, '--json', '--explain', actor], {
         DD_API_KEY: stack.workerEnv.DD_API_KEY,
         DD_APP_KEY: stack.workerEnv.DD_APP_KEY,
       });

@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { phaseOffsetMs } from '../../src/config/phase-offset';
 import type { BacktestReport } from '../../src/replay/backtest';
-import { scheduleTicks } from '../../src/replay/backtest';
-import { applySchedule } from '../../src/schedule';
-import type { RunResult } from '../../src/workflows/run-result';
 import { ACTIONS, LOGIN, NOISE, PLACES, locatedEvent, type AuditEventJson } from '../../sim/audit-events';
+import { backfillLiveRuns, lastHalfHourOfTicks } from '../support/backfill';
+import { runBuiltCli } from '../support/cli';
 import { withStackAndWorker, type Stack } from '../support/stack';
 
 /**
@@ -19,8 +15,6 @@ import { withStackAndWorker, type Stack } from '../support/stack';
  * half an hour of audit trail, as the burst-only backtest-equals-live test does.
  */
 const MIN = 60_000;
-const INTERVAL = 5 * MIN;
-const bin = join(__dirname, '..', '..', 'bin', 'audit-spike.js');
 
 const alice = { id: 'u-alice', email: 'alice@example.com', name: 'Alice' };
 const bob = { id: 'u-bob', email: 'bob@example.com', name: 'Bob' };
@@ -69,33 +63,6 @@ function configYaml(stack: Stack): string {
   ].join('\n');
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('node', [bin, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function backfillAndWait(stack: Stack, scheduleId: string, from: number, to: number, expectedRuns: number): Promise<RunResult[]> {
-  const handle = stack.client.schedule.getHandle(scheduleId);
-  await handle.backfill({ start: new Date(from), end: new Date(to), overlap: ScheduleOverlapPolicy.BUFFER_ALL });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const { info } = await handle.describe();
-    if (info.recentActions.length >= expectedRuns && info.runningActions.length === 0) {
-      const results: RunResult[] = [];
-      for (const action of info.recentActions) {
-        const { workflowId, firstExecutionRunId } = action.action.workflow;
-        results.push((await stack.client.workflow.getHandle(workflowId, firstExecutionRunId).result()) as RunResult);
-      }
-      return results.sort((a, b) => a.scheduledAt.localeCompare(b.scheduledAt));
-    }
-    if (Date.now() > deadline) throw new Error(`backfill started ${info.recentActions.length} of ${expectedRuns} runs in time`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 interface Evidence {
   countries?: string[];
   newValues?: Array<{ rule: string; field: string; value: string; seenBefore: string[] }>;
@@ -118,30 +85,20 @@ describe('catalog v3: dry-run, backtest and the live Schedule agree on located e
   withStackAndWorker((started) => (stack = started));
 
   test('the same new-country, impossible-travel and multi-rule incidents, with the same evidence', async () => {
-    const offset = phaseOffsetMs('e2e', INTERVAL);
-    const t2 = Math.floor((Date.now() - offset) / INTERVAL) * INTERVAL + offset;
-    const t1 = t2 - 30 * MIN;
+    const { t1, t2 } = lastHalfHourOfTicks();
     const events = locatedEvents(t1);
     stack.datadog.addEvents(events);
-    const yaml = configYaml(stack);
-    const config = stack.config(yaml);
-    await applySchedule(stack.client, config);
+    const { live, configFile } = await backfillLiveRuns(stack, configYaml(stack), { t1, t2 }, { file: 'replay-v3.yaml', timeoutMs: 60_000 });
 
-    const ticks = scheduleTicks(t1, t2, INTERVAL, offset);
-    expect(ticks).toHaveLength(7);
-    const live = await backfillAndWait(stack, config.schedule.scheduleId, t1, t2, ticks.length);
-
-    const configFile = join(stack.dir, 'replay-v3.yaml');
-    writeFileSync(configFile, `org: e2e\n${yaml}`);
     const keys = { DD_API_KEY: stack.workerEnv.DD_API_KEY, DD_APP_KEY: stack.workerEnv.DD_APP_KEY };
-    const backtestCli = await runCli(['backtest', '--from', new Date(t1).toISOString(), '--to', new Date(t2).toISOString(), '--config', configFile, '--json'], keys);
+    const backtestCli = await runBuiltCli(['backtest', '--from', new Date(t1).toISOString(), '--to', new Date(t2).toISOString(), '--config', configFile, '--json'], keys);
     expect(backtestCli).toMatchObject({ code: 0, stderr: '' });
     const backtest = JSON.parse(backtestCli.stdout) as BacktestReport;
 
     // The dry-run reads the events as a file: exactly those the live runs and the backtest read from the simulator.
     const eventsFile = join(stack.dir, 'located.jsonl');
     writeFileSync(eventsFile, `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
-    const dryRunCli = await runCli(['dry-run', '--events', eventsFile, '--config', configFile, '--json'], {});
+    const dryRunCli = await runBuiltCli(['dry-run', '--events', eventsFile, '--config', configFile, '--json'], {});
     expect(dryRunCli.code).toBe(0);
     const dryRun = JSON.parse(dryRunCli.stdout) as { incidents: Array<Parameters<typeof comparable>[0]> };
 

@@ -1,24 +1,10 @@
 import { applySchedule } from '../../src/schedule';
-import { main } from '../../src/cli/main';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { tellPlanItsIncident } from '../../sim/dev-stack';
 import { triggerAndWait, withStackAndWorker, type Stack } from '../support/stack';
+import { runCliInProcess } from '../support/cli';
 
 const MIN = 60_000;
-
-/** The CLI in this process (the worker that answers its queries runs here too, on the same event loop). */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 /**
  * #26: `respond` takes the PagerDuty incident id that `npm start` prints, with no --config; after `--undo` the plan says
@@ -51,24 +37,24 @@ describe('respond by incident id, and the plan after undo', () => {
     expect(await tellPlanItsIncident(stack.client, dedupKey, incidentId)).toBe(true);
 
     // The plan starts right after the page: wait until it answers by incident id.
-    let shown = await cli(['respond', incidentId]);
+    let shown = await runCliInProcess(['respond', incidentId]);
     for (let i = 0; i < 50 && shown.code !== 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      shown = await cli(['respond', incidentId]);
+      shown = await runCliInProcess(['respond', incidentId]);
     }
     expect(shown.stderr).toBe('');
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`${dedupKey}, PagerDuty ${incidentId}): awaiting approval`);
     expect(shown.stdout).toContain(`Approve with: audit-spike respond ${incidentId} --all`);
 
-    const approved = await cli(['respond', incidentId, '--all', '--by', 'ada@example.com']);
+    const approved = await runCliInProcess(['respond', incidentId, '--all', '--by', 'ada@example.com']);
     expect(approved.stderr).toBe('');
     expect(approved.code).toBe(0);
-    const undo = await cli(['respond', incidentId, '--undo', '--by', 'oncall@example.com']);
+    const undo = await runCliInProcess(['respond', incidentId, '--undo', '--by', 'oncall@example.com']);
     expect(undo.stderr).toBe('');
     expect(undo.stdout).toContain('Undone by oncall@example.com');
 
-    const after = await cli(['respond', incidentId]);
+    const after = await runCliInProcess(['respond', incidentId]);
     expect(after.code).toBe(0);
     expect(after.stdout).toContain(': undone; approvable until');
     expect(after.stdout).not.toContain('awaiting approval');
@@ -76,7 +62,7 @@ describe('respond by incident id, and the plan after undo', () => {
     const apiKeyIds = apiKeys.map((e) => (e.attributes.attributes.asset as { id: string }).id);
     expect(after.stdout).toContain(`Still revoked (cannot be undone): ${apiKeyIds.map((id) => `api-key:${id}`).join(', ')}`);
 
-    const unknown = await cli(['respond', 'QNOSUCH1']);
+    const unknown = await runCliInProcess(['respond', 'QNOSUCH1']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no open containment plan names the PagerDuty incident QNOSUCH1');
   }, 120_000);

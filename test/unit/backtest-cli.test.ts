@@ -1,21 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
 import { DatadogSimulator } from '../../sim/datadog-sim';
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { runCliInProcess } from '../support/cli';
 
 /** #26: a backtest past Datadog's retention asks nothing and says so before its verdict; a 403 advice fits a backtest. */
 describe('audit-spike backtest: retention and a rejected key', () => {
@@ -38,7 +25,7 @@ describe('audit-spike backtest: retention and a rejected key', () => {
     process.env.DD_API_KEY = sim.apiKey;
     process.env.DD_APP_KEY = sim.appKey;
     const before = sim.requests.length;
-    const run = await cli(['backtest', '--from', 'now-10d', '--to', 'now-9d', '--config', config]);
+    const run = await runCliInProcess(['backtest', '--from', 'now-10d', '--to', 'now-9d', '--config', config]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(sim.requests.length - before).toBe(0);
@@ -54,7 +41,7 @@ describe('audit-spike backtest: retention and a rejected key', () => {
     process.env.DD_APP_KEY = sim.appKey;
     const before = sim.requests.length;
     const sevenDays = Date.now() - 7 * 86_400_000;
-    const run = await cli(['backtest', '--from', new Date(sevenDays - 3_600_000).toISOString(), '--to', new Date(sevenDays + 3_600_000).toISOString(), '--json', '--config', config]);
+    const run = await runCliInProcess(['backtest', '--from', new Date(sevenDays - 3_600_000).toISOString(), '--to', new Date(sevenDays + 3_600_000).toISOString(), '--json', '--config', config]);
     expect(run.code).toBe(0);
     // Only the runs whose windows reach into the last 7 days ask Datadog: about an hour of 5-minute runs, not two.
     const asked = sim.requests.length - before;
@@ -66,7 +53,7 @@ describe('audit-spike backtest: retention and a rejected key', () => {
   test('a 403 says to fix the keys in this shell and run the backtest again, not that a scheduled run will retry', async () => {
     process.env.DD_API_KEY = 'nope-key';
     process.env.DD_APP_KEY = 'nope-app';
-    const run = await cli(['backtest', '--from', 'now-10m', '--config', config]);
+    const run = await runCliInProcess(['backtest', '--from', 'now-10m', '--config', config]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Datadog answered 403');
     expect(run.stderr).not.toMatch(/scheduled run will retry|worker's environment/);
@@ -90,7 +77,7 @@ test('the README\'s backtest against the simulator reads the sample day with the
     process.env.DD_APP_KEY = org.applicationKeys[0].key;
     const config = join(dir, 'sim.yaml');
     writeFileSync(config, `datadog:\n  baseUrl: ${sim.url}\n`);
-    const run = await cli(['backtest', '--from', 'now-24h', '--config', config]);
+    const run = await runCliInProcess(['backtest', '--from', 'now-24h', '--config', config]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/PAGE\s+\w+\s+mallory@example\.com/);

@@ -1,23 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
+import { runCliInProcess, type CliRun } from '../support/cli';
 import { freePort } from '../support/ports';
 
-/** Runs the CLI in this process, capturing what it writes; returns the exit code, stdout, stderr and how long it took. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+/** Runs the CLI in this process (test/support/cli.ts), and how long it took. */
+async function cli(args: string[]): Promise<CliRun & { ms: number }> {
   const started = Date.now();
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr, ms: Date.now() - started };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const run = await runCliInProcess(args);
+  return { ...run, ms: Date.now() - started };
 }
 
 /** #26: a Temporal that cannot be reached, or a file that is not there, is one line that says what to do; never a stack. */

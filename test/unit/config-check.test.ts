@@ -1,20 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { runCliInProcess } from '../support/cli';
 
 /** #26: `config check` takes --config like every command, counts read as words, errors come in file order on the right line. */
 describe('audit-spike config check', () => {
@@ -40,25 +27,25 @@ describe('audit-spike config check', () => {
 
   test('--config FILE works, the positional FILE still does, and both at once must agree', async () => {
     const path = valid();
-    const viaFlag = await cli(['config', 'check', '--config', path]);
+    const viaFlag = await runCliInProcess(['config', 'check', '--config', path]);
     expect(viaFlag).toMatchObject({ code: 0, stderr: '' });
     expect(viaFlag.stdout).toContain(`${path}: OK.`);
-    expect((await cli(['config', 'check', path])).stdout).toBe(viaFlag.stdout);
-    const both = await cli(['config', 'check', '--config', path, join(dir, 'other.yaml')]);
+    expect((await runCliInProcess(['config', 'check', path])).stdout).toBe(viaFlag.stdout);
+    const both = await runCliInProcess(['config', 'check', '--config', path, join(dir, 'other.yaml')]);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('give the file once');
   });
 
   test('counts are written out: "1 exemption", "1 allowlisted actor pattern", never "(s)"', async () => {
-    const { stdout } = await cli(['config', 'check', '--config', valid()]);
+    const { stdout } = await runCliInProcess(['config', 'check', '--config', valid()]);
     expect(stdout).toContain('1 allowlisted actor pattern, 1 exemption, 0 maintenance windows');
     expect(stdout).not.toContain('(s)');
     const two = file('two.yaml', 'detection:\n  suppress:\n    actors:\n      - { actor: a@example.com, rules: [monitor_delete] }\n      - { actor: b@example.com }\n');
-    expect((await cli(['config', 'check', two])).stdout).toContain('0 allowlisted actor patterns, 2 exemptions');
+    expect((await runCliInProcess(['config', 'check', two])).stdout).toContain('0 allowlisted actor patterns, 2 exemptions');
   });
 
   test('--show prints the effective catalog: tiers after overrides, disabled rules, suppressions with their expiry', async () => {
-    const { stdout, code } = await cli(['config', 'check', '--config', valid(), '--show']);
+    const { stdout, code } = await runCliInProcess(['config', 'check', '--config', valid(), '--show']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/role_grant\s+5 → error, 12 → critical within 10m\s+\(overridden: tiers, default 3 → error, 10 → critical\)/);
     expect(stdout).toMatch(/api_key_create\s+3 → error, 10 → critical within 10m\s+\(default\)/);
@@ -81,7 +68,7 @@ describe('audit-spike config check', () => {
       '  mode: nope',      // 10
       '',
     ].join('\n'));
-    const { code, stderr } = await cli(['config', 'check', '--config', path]);
+    const { code, stderr } = await runCliInProcess(['config', 'check', '--config', path]);
     expect(code).toBe(2);
     const lines = stderr.split('\n').filter((line) => line.startsWith('  - '));
     expect(lines).toHaveLength(3);
@@ -92,6 +79,6 @@ describe('audit-spike config check', () => {
 
   test('audit-spike --version prints the package version', async () => {
     const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-    expect(await cli(['--version'])).toEqual({ code: 0, stdout: `audit-spike ${version}\n`, stderr: '' });
+    expect(await runCliInProcess(['--version'])).toEqual({ code: 0, stdout: `audit-spike ${version}\n`, stderr: '' });
   });
 });

@@ -1,22 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
 import { ACTIONS, burst } from '../../sim/audit-events';
 import { DatadogSimulator } from '../../sim/datadog-sim';
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { runCliInProcess } from '../support/cli';
 
 const MIN = 60_000;
 const mallory = { id: 'u-mallory', email: 'mallory@example.com', name: 'Mallory' };
@@ -42,7 +29,7 @@ describe('audit-spike dry-run --explain ACTOR (#26)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('a paged actor: the report, then why, rule by rule', async () => {
-    const run = await cli(['dry-run', '--events', file, '--config', config, '--explain', 'mallory@example.com']);
+    const run = await runCliInProcess(['dry-run', '--events', file, '--config', config, '--explain', 'mallory@example.com']);
     expect(run.code).toBe(0);
     const [report, explanation] = run.stdout.split('\nEXPLAIN ');
     expect(report).toContain('PAGE CRITICAL mallory@example.com');
@@ -52,14 +39,14 @@ describe('audit-spike dry-run --explain ACTOR (#26)', () => {
   });
 
   test('an actor under the threshold: the closest rule and how far each tier is', async () => {
-    const run = await cli(['dry-run', '--events', file, '--config', config, '--explain', 'bob@example.com']);
+    const run = await runCliInProcess(['dry-run', '--events', file, '--config', config, '--explain', 'bob@example.com']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('EXPLAIN bob@example.com: not paged: no rule reached its threshold; closest: role_grant with 2 of 3 in 10m.');
     expect(run.stdout).toContain('3 → error not reached (1 short)');
   });
 
   test('a suppressed actor, as JSON: the explanation is the "explain" key', async () => {
-    const run = await cli(['dry-run', '--events', file, '--config', config, '--explain', 'terraform@ci.example.com', '--json']);
+    const run = await runCliInProcess(['dry-run', '--events', file, '--config', config, '--explain', 'terraform@ci.example.com', '--json']);
     expect(run.code).toBe(0);
     const output = JSON.parse(run.stdout);
     expect(output.incidents.map((i: { actor: string }) => i.actor)).toEqual(['mallory@example.com']);
@@ -71,10 +58,10 @@ describe('audit-spike dry-run --explain ACTOR (#26)', () => {
   });
 
   test('an empty actor is a usage error; --help documents the flag', async () => {
-    const run = await cli(['dry-run', '--events', file, '--explain', ' ']);
+    const run = await runCliInProcess(['dry-run', '--events', file, '--explain', ' ']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--explain: name an actor');
-    for (const command of ['dry-run', 'backtest']) expect((await cli([command, '--help'])).stdout).toMatch(/--explain ACTOR +say why ACTOR/);
+    for (const command of ['dry-run', 'backtest']) expect((await runCliInProcess([command, '--help'])).stdout).toMatch(/--explain ACTOR +say why ACTOR/);
   });
 });
 
@@ -102,7 +89,7 @@ describe('audit-spike backtest --explain ACTOR against the Datadog simulator (#2
     ['bob@example.com', 'not paged', 'closest: role_grant with 2 of 3 in 10m'],
     ['terraform@ci.example.com', 'suppressed', '1 burst suppressed: actor allowlisted (*@ci.example.com)'],
   ])('%s: %s, with the runs that read its events', async (actor, verdict, because) => {
-    const run = await cli(['backtest', '--from', 'now-2h', '--config', config, '--explain', actor, '--json']);
+    const run = await runCliInProcess(['backtest', '--from', 'now-2h', '--config', config, '--explain', actor, '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);

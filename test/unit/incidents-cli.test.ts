@@ -1,18 +1,4 @@
-import { main } from '../../src/cli/main';
-
-/** Runs the CLI in this process, capturing what it writes. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+import { runCliInProcess } from '../support/cli';
 
 /** Arguments are checked before Temporal is asked anything: a mistake is exit 2 with what to write instead. */
 describe('audit-spike incidents: its flags', () => {
@@ -26,7 +12,7 @@ describe('audit-spike incidents: its flags', () => {
     [['--json', '--csv'], 'choose one of --json and --csv'],
     [['--bogus'], "Unknown option '--bogus'"],
   ])('%j is a usage error naming the fix', async (args, message) => {
-    const run = await cli(['incidents', ...args]);
+    const run = await runCliInProcess(['incidents', ...args]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`audit-spike incidents: ${message}`);
