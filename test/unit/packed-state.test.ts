@@ -1,7 +1,8 @@
 import { Detector } from '../../src/detection/detector';
 import { eventTimestamp } from '../../src/detection/event-fields';
 import { emptyEvidence } from '../../src/detection/evidence';
-import { fromBase64, packState, toBase64, unpackState } from '../../src/detection/packed-state';
+import { fromBase64, toBase64 } from '../../src/detection/byte-packing';
+import { packState, unpackState } from '../../src/detection/packed-state';
 import { Scan } from '../../src/detection/scan';
 import { emptyState, isCarriedState, isPackedState, upgradeState, type CarriedState, type CarriedStateV1, type CarriedStateV2, type StoredState } from '../../src/detection/state';
 import { ACTIONS, auditEvent, burst } from '../../sim/audit-events';

@@ -1,5 +1,5 @@
 import { eventIdHash } from '../hash';
-import { fromBase64, toBase64 } from '../packed-state';
+import { ByteReader, ByteWriter, fromBase64, toBase64 } from '../byte-packing';
 import type { Place } from './person';
 
 /**
@@ -65,13 +65,6 @@ export interface PackedBaselines {
 export function personKey(person: string): number {
   return eventIdHash(`person|${person}`);
 }
-
-let encoder: { encode(text: string): Uint8Array } | undefined;
-let decoder: { decode(bytes: Uint8Array): string } | undefined;
-const utf8 = {
-  encode: (text: string) => (encoder ??= new TextEncoder()).encode(text),
-  decode: (bytes: Uint8Array) => (decoder ??= new TextDecoder('utf-8')).decode(bytes),
-};
 
 /** Cuts a text to at most `max` UTF-8 bytes, on a character boundary. */
 export function cutUtf8(text: string, max: number): string {
@@ -275,97 +268,10 @@ function structuredCloneBaseline(baseline: PersonBaseline): PersonBaseline {
   return { first: baseline.first, seen: baseline.seen, values, ...(baseline.last ? { last: { ...baseline.last } } : {}) };
 }
 
-class Writer {
-  private bytes = new Uint8Array(4096);
-  length = 0;
-
-  private room(n: number): void {
-    if (this.length + n <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.length + n) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.length));
-    this.bytes = grown;
-  }
-
-  varint(value: number): void {
-    this.room(8);
-    let v = Math.max(0, Math.floor(value));
-    while (v >= 0x80) {
-      this.bytes[this.length++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.bytes[this.length++] = v;
-  }
-
-  signed(value: number): void {
-    this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
-  }
-
-  fixed(value: number, bytes: number): void {
-    this.room(bytes);
-    let v = value;
-    for (let i = 0; i < bytes; i++) {
-      this.bytes[this.length++] = v % 256;
-      v = Math.floor(v / 256);
-    }
-  }
-
-  text(value: string): void {
-    const encoded = utf8.encode(value);
-    this.varint(encoded.length);
-    this.room(encoded.length);
-    this.bytes.set(encoded, this.length);
-    this.length += encoded.length;
-  }
-
-  done(): Uint8Array {
-    return this.bytes.subarray(0, this.length);
-  }
-}
-
-class Reader {
-  offset = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-
-  varint(): number {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.offset >= this.bytes.length) throw new Error('packed baseline: truncated');
-      const byte = this.bytes[this.offset++];
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
-      scale *= 0x80;
-    }
-  }
-
-  signed(): number {
-    const v = this.varint();
-    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
-  }
-
-  fixed(bytes: number): number {
-    if (this.offset + bytes > this.bytes.length) throw new Error('packed baseline: truncated');
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < bytes; i++) {
-      value += this.bytes[this.offset++] * scale;
-      scale *= 256;
-    }
-    return value;
-  }
-
-  text(): string {
-    const length = this.varint();
-    if (this.offset + length > this.bytes.length) throw new Error('packed baseline: truncated');
-    const value = utf8.decode(this.bytes.subarray(this.offset, this.offset + length));
-    this.offset += length;
-    return value;
-  }
-
-  get done(): boolean {
-    return this.offset >= this.bytes.length;
+/** The baseline's varints are whole and never negative: a fraction is cut, a negative value packs as 0. */
+class BaselineWriter extends ByteWriter {
+  override varint(value: number): void {
+    super.varint(Math.max(0, Math.floor(value)));
   }
 }
 
@@ -385,7 +291,7 @@ const COORD_SCALE = 1e5;
 export function packPersons(persons: Iterable<[number, PersonBaseline]>): PackedBaselines {
   const fields: string[] = [];
   const fieldIndex = new Map<string, number>();
-  const w = new Writer();
+  const w = new BaselineWriter(4096);
   let previousSeen = 0;
   let count = 0;
   for (const [key, p] of persons) {
@@ -429,7 +335,7 @@ export function packPersons(persons: Iterable<[number, PersonBaseline]>): Packed
 }
 
 export function unpackPersons(packed: PackedBaselines): Array<[number, PersonBaseline]> {
-  const r = new Reader(fromBase64(packed.persons));
+  const r = new ByteReader(fromBase64(packed.persons), 'packed baseline', { lenientUtf8: true });
   const out: Array<[number, PersonBaseline]> = [];
   let previousSeen = 0;
   for (let n = 0; n < packed.count; n++) {
