@@ -3,7 +3,7 @@ import { mergeSuppressed } from '../../src/detection/suppressed-bursts';
 import type { Explanation } from '../../src/replay/explain';
 import { ACTIONS, NOISE, auditEvent, burst, type AuditEventJson } from '../../sim/audit-events';
 import { SERVICE_ACCOUNT_ACTOR_FIELDS } from '../support/settings';
-import { backfillLiveRuns, lastHalfHourOfTicks } from '../support/backfill';
+import { backfilledScheduleYaml, backfillLiveRuns, lastHalfHourOfTicks } from '../support/backfill';
 import { runBuiltCli } from '../support/cli';
 import { withStackAndWorker, type Stack } from '../support/stack';
 
@@ -43,11 +43,7 @@ function seededEvents(t1: number): AuditEventJson[] {
 
 function configYaml(stack: Stack, t1: number): string {
   return [
-    'schedule:',
-    '  interval: 5m',
-    '  paused: true',
-    'datadog:',
-    `  baseUrl: ${stack.datadog.url}`,
+    ...backfilledScheduleYaml(stack),
     'detection:',
     ...SERVICE_ACCOUNT_ACTOR_FIELDS,
     '  rules:',

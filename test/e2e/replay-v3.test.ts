@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BacktestReport } from '../../src/replay/backtest';
 import { ACTIONS, LOGIN, NOISE, PLACES, locatedEvent, type AuditEventJson } from '../../sim/audit-events';
-import { backfillLiveRuns, lastHalfHourOfTicks } from '../support/backfill';
+import { backfilledScheduleYaml, backfillLiveRuns, lastHalfHourOfTicks } from '../support/backfill';
 import { runBuiltCli } from '../support/cli';
 import { withStackAndWorker, type Stack } from '../support/stack';
 
@@ -50,11 +50,7 @@ function locatedEvents(t1: number): AuditEventJson[] {
 
 function configYaml(stack: Stack): string {
   return [
-    'schedule:',
-    '  interval: 5m',
-    '  paused: true',
-    'datadog:',
-    `  baseUrl: ${stack.datadog.url}`,
+    ...backfilledScheduleYaml(stack),
     'detection:',
     '  rules:',
     '    - { id: new_country_sensitive, learning: 5m }',

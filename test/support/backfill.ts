@@ -12,6 +12,11 @@ const MIN = 60_000;
 const INTERVAL = 5 * MIN;
 const ORG = 'e2e';
 
+/** The head of a backfilled Schedule's YAML: every 5 minutes, paused (only backfills run it), reading the stack's Datadog simulator. */
+export function backfilledScheduleYaml(stack: Stack): string[] {
+  return ['schedule:', '  interval: 5m', '  paused: true', 'datadog:', `  baseUrl: ${stack.datadog.url}`];
+}
+
 /**
  * The last half hour of org e2e's Schedule ticks: t2 the latest tick not in the future (the ticks fall at the org's
  * phase in the interval, src/config/phase-offset.ts), t1 half an hour before it.
@@ -43,7 +48,7 @@ async function backfillAndWait(stack: Stack, scheduleId: string, from: number, t
 }
 
 /**
- * The live side of a backtest-equals-live test: applies YAML (a paused Schedule, `interval: 5m`) as org e2e's
+ * The live side of a backtest-equals-live test: applies YAML (headed by backfilledScheduleYaml) as org e2e's
  * Schedule, backfills it over [t1, t2] (from lastHalfHourOfTicks: 7 ticks) and waits up to timeoutMs for every run.
  * Returns the runs' results, oldest first, and the same config written to `file` in the stack's folder, with
  * `org: e2e`, for the CLI to read.
