@@ -3,12 +3,16 @@ import { applySchedule } from '../../src/schedule';
 import type { RunResult } from '../../src/workflows/run-result';
 import type { Stack } from '../support/stack';
 import type { WorkerProcess } from '../support/worker-process';
-import { prng, scheduledAt, type Fault, type Scenario } from './scenarios';
+import { LOCATED_WARM_UP, prng, scheduledAt, type Fault, type Scenario } from './scenarios';
 
 export interface ScenarioOutcome {
   label: string;
   expected: number;
+  /** Of `expected`, the careful attackers of a located scenario (new country, impossible travel); the rest are bursts. */
+  locatedExpected: number;
   paged: number;
+  /** Of `paged`, the PagerDuty incidents of those careful attackers. */
+  locatedPaged: number;
   missed: number;
   duplicated: number;
   faultsInjected: number;
@@ -35,7 +39,7 @@ async function persist<T>(what: string, operation: () => Promise<T>, timeoutMs =
   }
 }
 
-export function faultConfigYaml(scenario: Pick<Scenario, 'index' | 'mode' | 'retentionMs'>): string {
+export function faultConfigYaml(scenario: Pick<Scenario, 'index' | 'mode' | 'retentionMs'> & Partial<Pick<Scenario, 'located'>>): string {
   const shortRetention = scenario.retentionMs < 7 * 86_400_000;
   return [
     'schedule:',
@@ -52,6 +56,9 @@ export function faultConfigYaml(scenario: Pick<Scenario, 'index' | 'mode' | 'ret
     '  requestTimeout: 2s',
     // REST mode against the simulator's account (sim/pagerduty/account.ts): its service, its policy, its bot user.
     ...(scenario.mode === 'rest' ? ['  mode: rest', '  serviceId: PSEC001', '  escalationPolicyId: PSECEP1', '  fromEmail: audit-spike@example.com'] : []),
+    // A located scenario's warm-up is minutes, not 7 days: its careful attackers' history is planted within the scenario.
+    // Its baselines are its own: each scenario is its own org (f<index>), and baseline shard workflows are per org.
+    ...(scenario.located ? ['detection:', '  rules:', `    - { id: new_country_sensitive, learning: ${LOCATED_WARM_UP / 60_000}m }`, `    - { id: impossible_travel, learning: ${LOCATED_WARM_UP / 60_000}m }`] : []),
     `# fault scenario ${scenario.index}`,
   ].join('\n');
 }
@@ -101,7 +108,7 @@ const RANK: Record<string, number> = { info: 0, warning: 1, error: 2, critical: 
  * the truth of what was paged is the PagerDuty simulator's incidents, one per burst (two when a person resolved it and
  * its severity then rose).
  */
-function compare(scenario: Scenario, stack: Stack, runs: RunResult[], person: PersonAction | undefined): Pick<ScenarioOutcome, 'expected' | 'paged' | 'missed' | 'duplicated' | 'problems'> {
+function compare(scenario: Scenario, stack: Stack, runs: RunResult[], person: PersonAction | undefined): Pick<ScenarioOutcome, 'expected' | 'locatedExpected' | 'paged' | 'locatedPaged' | 'missed' | 'duplicated' | 'problems'> {
   const problems: string[] = [];
   const records = runs.flatMap((run) => run.incidents);
   const actorOfKey = new Map(records.map((r) => [r.dedupKey, r.actor]));
@@ -161,7 +168,9 @@ function compare(scenario: Scenario, stack: Stack, runs: RunResult[], person: Pe
     if (touched.length) problems.push(`${person.actor}: the incident a person resolved was changed again: ${touched.map((r) => `${r.method} ${r.path} ${r.status}`).join(', ')}`);
   }
   const paged = [...byActor.values()].reduce((sum, list) => sum + list.length, 0);
-  return { expected: scenario.expected.length, paged, missed, duplicated, problems };
+  const careful = scenario.expected.filter((e) => e.located);
+  const locatedPaged = careful.reduce((sum, want) => sum + (byActor.get(want.actor)?.length ?? 0), 0);
+  return { expected: scenario.expected.length, locatedExpected: careful.length, paged, locatedPaged, missed, duplicated, problems };
 }
 
 function sortKeys(record: Record<string, number>): Record<string, number> {

@@ -1,4 +1,4 @@
-import { ACTIONS, NOISE, auditEvent, type ActionSpec, type Actor, type AuditEventJson } from '../../sim/audit-events';
+import { ACTIONS, LOGIN, NOISE, PLACES, auditEvent, located as locatedClient, locatedEvent, type ActionSpec, type Actor, type AuditEventJson, type GeoPlace } from '../../sim/audit-events';
 import { prng } from '../../sim/sample-day';
 
 /**
@@ -72,6 +72,8 @@ export interface ExpectedIncident {
   late: boolean;
   /** Whether `late` is certain for this burst (a burst placed inside the downtime gap, or any burst of a scenario without one). */
   checkLate: boolean;
+  /** A careful attacker of a located scenario (catalog v3) rather than a burst: what was planted. */
+  located?: 'new-country' | 'travel';
 }
 
 /** A burst Datadog no longer holds by the time the run that would read it runs (past the retention): never paged. */
@@ -106,6 +108,11 @@ export interface Scenario {
   gone: GoneBurst[];
   /** For person faults: the expected incident (index into `expected`) the person acts on. */
   personTarget?: number;
+  /**
+   * A located scenario (catalog v3): its persons' events carry geoip, its config shortens the warm-up to `LOCATED_WARM_UP`
+   * (rules `new_country_sensitive` and `impossible_travel`), and careful attackers are planted beside the bursts.
+   */
+  located: boolean;
 }
 
 export { prng };
@@ -133,6 +140,17 @@ const ALL_FAULTS: FaultKind[] = [
 const EXTRA_FAULTS = ALL_FAULTS.filter((kind) => kind !== 'pd-person-resolves' && kind !== 'pd-person-acks');
 
 export const DAY = 24 * 60 * MINUTE;
+/** The warm-up (`learning`) of a located scenario's new-country and travel rules: the default 7 days shortened. */
+export const LOCATED_WARM_UP = 5 * MINUTE;
+/** Which rule counts a careful attacker's one sensitive action (under every threshold: one event). */
+const CAREFUL_ACTIONS: Array<{ rule: string; action: ActionSpec }> = [
+  { rule: 'role_grant', action: ACTIONS.roleGrant },
+  { rule: 'api_key_create', action: ACTIONS.apiKeyCreate },
+  { rule: 'app_key_create', action: ACTIONS.appKeyCreate },
+  { rule: 'user_invite', action: ACTIONS.userInvite },
+];
+const HOMES: GeoPlace[] = [PLACES.newYork, PLACES.chicago];
+const ABROAD: GeoPlace[] = [PLACES.bucharest, PLACES.singapore];
 export const DEFAULT_RETENTION = 7 * DAY;
 /** The retention of a retention scenario's org: Datadog's shortest (3 days). */
 export const SHORT_RETENTION = 3 * DAY;
@@ -164,8 +182,13 @@ export function makeScenario(suiteSeed: number, index: number, base: number): Sc
   const mode: Scenario['mode'] = (person || primary === 'pd-429-reset' ? Math.floor(index / ALL_FAULTS.length) % 2 === 1 : index % 3 === 1) ? 'rest' : 'events';
   const scenario: Scenario = {
     index, seed, start, steps, skipped, events: [], expected: [], faults: [], label: '', mode,
-    retentionMs: withRetention ? SHORT_RETENTION : DEFAULT_RETENTION, gone: [],
+    retentionMs: withRetention ? SHORT_RETENTION : DEFAULT_RETENTION, gone: [], located: false,
   };
+  // Located scenarios are drawn from their own stream, so that the burst-only scenarios (and the bursts, noise and faults
+  // of the located ones) stay exactly what they were: about a quarter of the scenarios, never a retention one (its
+  // catch-up reads 3 days in one run; the warm-up's history would be gone).
+  const geo = prng((seed ^ 0x9e3779b9) >>> 0);
+  scenario.located = !withRetention && geo() < 0.25;
 
   // The time the runs read in total: from the first run's look-back to the last run's cursor.
   const firstRead = scheduledAt(scenario, 1) - INGESTION_DELAY - 10 * MINUTE;
@@ -242,16 +265,58 @@ export function makeScenario(suiteSeed: number, index: number, base: number): Sc
     seeded.arrivesAfterStep = coveringStep;
   }
 
-  // Near misses: many people doing one or two sensitive things, and everyday read-only noise.
+  // Careful attackers (located scenarios), planted after the late-indexing draw so their events are always on time (the
+  // order a person's learning and sensitive events are judged in is what a late event would change). Each stays under
+  // every threshold: one learning-set event from home, then, at least the warm-up later, either one sensitive action from
+  // abroad (new country, and the jump from home is impossible travel too) or a login from abroad (impossible travel only).
+  if (scenario.located) {
+    const gint = (lo: number, hi: number) => lo + Math.floor(geo() * (hi - lo + 1));
+    const gpick = <T>(items: readonly T[]): T => items[Math.floor(geo() * items.length)];
+    const plans: Array<'new-country' | 'travel'> = geo() < 0.5 ? ['new-country', 'travel'] : [gpick(['new-country', 'travel'] as const)];
+    plans.forEach((plan, a) => {
+      const actor: Actor = { id: `${tag}-careful-${a}`, email: `${tag}.careful${a}@Example.com`, name: `Careful ${a}` };
+      const home = gpick(HOMES);
+      const abroad = gpick(ABROAD);
+      // From home first (a login), the move at least the warm-up and a minute later, at most 40 minutes later: far faster
+      // than 1000 km/h from either home to either place abroad (Chicago-Bucharest is the shortest, about 8,000 km).
+      const gap = LOCATED_WARM_UP + gint(1, 35) * MINUTE;
+      const homeAt = gint(firstRead + MINUTE, Math.max(firstRead + MINUTE, lastRead - gap - MINUTE));
+      const moveAt = Math.min(homeAt + gap, lastRead - MINUTE);
+      if (moveAt - homeAt <= LOCATED_WARM_UP) throw new Error(`${tag}: no room for a careful attacker`);
+      scenario.events.push({ event: locatedEvent(homeAt, actor, LOGIN, home) });
+      const counts: Record<string, number> = { impossible_travel: 1 };
+      if (plan === 'new-country') {
+        const { rule, action } = gpick(CAREFUL_ACTIONS);
+        scenario.events.push({ event: locatedEvent(moveAt, actor, action, abroad) });
+        counts[rule] = 1;
+        counts.new_country_sensitive = 1;
+      } else {
+        scenario.events.push({ event: locatedEvent(moveAt, actor, LOGIN, abroad) });
+      }
+      const pagedBy = ranSteps.find((s) => readsUpTo(scenario, s) > moveAt)!;
+      scenario.expected.push({
+        actor: actor.email!.toLowerCase(), severity: 'warning', counts, firstSeen: moveAt, lastSeen: moveAt,
+        late: scheduledAt(scenario, pagedBy) - moveAt > 2 * INTERVAL + INGESTION_DELAY + LATENESS,
+        checkLate: !withDowntime, located: plan,
+      });
+    });
+  }
+
+  // Near misses: many people doing one or two sensitive things, and everyday read-only noise. In a located scenario they
+  // act from home (each person always from the same city), as real events carry geoip: they teach, never page.
+  const fromHome = (event: AuditEventJson, who: number): AuditEventJson => {
+    if (scenario.located) event.attributes.attributes.network = { client: locatedClient(HOMES[who % HOMES.length]) };
+    return event;
+  };
   const nearMisses = withRetention ? int(5, 10) : int(15, 40);
   for (let n = 0; n < nearMisses; n++) {
     const person: Actor = { id: `${tag}-staff-${n}`, email: `${tag}.staff${n}@example.com` };
     const times = random() < 0.3 ? 2 : 1;
     const action = pick(NEAR_MISS);
-    for (let t = 0; t < times; t++) scenario.events.push({ event: auditEvent(int(firstRead, lastRead - 1), person, action, `${tag}-nm${n}-${t}`) });
+    for (let t = 0; t < times; t++) scenario.events.push({ event: fromHome(auditEvent(int(firstRead, lastRead - 1), person, action, `${tag}-nm${n}-${t}`), n) });
   }
   for (let n = 0; n < (withRetention ? 20 : 60); n++) {
-    scenario.events.push({ event: auditEvent(int(firstRead, lastRead - 1), { id: `${tag}-reader-${n % 7}`, email: `${tag}.reader${n % 7}@example.com` }, pick(NOISE), `${tag}-noise-${n}`) });
+    scenario.events.push({ event: fromHome(auditEvent(int(firstRead, lastRead - 1), { id: `${tag}-reader-${n % 7}`, email: `${tag}.reader${n % 7}@example.com` }, pick(NOISE), `${tag}-noise-${n}`), n % 7) });
   }
 
   // Faults: every scenario gets one to three, spread so each kind appears often across the suite.
@@ -276,6 +341,7 @@ export function makeScenario(suiteSeed: number, index: number, base: number): Sc
   if (withRetention) scenario.faults.push({ kind: 'retention-catch-up', step: catchUp });
   scenario.faults.sort((a, b) => a.step - b.step);
   const ran = steps - skipped.size;
-  scenario.label = `#${index} seed ${seed} ${mode}: ${ran} runs, ${scenario.expected.length} bursts${scenario.gone.length ? ` (+${scenario.gone.length} gone)` : ''}, faults ${scenario.faults.map((f) => `${f.kind}@${f.step}`).join(' ')}`;
+  const careful = scenario.expected.filter((e) => e.located).map((e) => e.located);
+  scenario.label = `#${index} seed ${seed} ${mode}: ${ran} runs, ${scenario.expected.length - careful.length} bursts${scenario.gone.length ? ` (+${scenario.gone.length} gone)` : ''}${careful.length ? `, located: ${careful.join(' ')}` : ''}, faults ${scenario.faults.map((f) => `${f.kind}@${f.step}`).join(' ')}`;
   return scenario;
 }
