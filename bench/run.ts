@@ -346,12 +346,12 @@ async function historyOf(client: Client, workflowId: string, runId: string) {
  */
 async function triggerAndWait(client: Client, scheduleId: string, timeoutMs: number, failOnRetry = false): Promise<RunOutcome> {
   const handle = client.schedule.getHandle(scheduleId);
-  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
   await handle.trigger();
   const deadline = Date.now() + timeoutMs;
   let started: { workflowId: string; firstExecutionRunId: string } | undefined;
   while (!started && Date.now() < deadline) {
-    started = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId))?.action.workflow;
+    started = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.firstExecutionRunId))?.action.workflow;
     if (!started) await sleep(100);
   }
   if (!started) throw new Error(`schedule ${scheduleId} did not start a run`);

@@ -17,10 +17,10 @@ const MIN = 60_000;
 
 async function trigger(client: Client, scheduleId: string): Promise<{ workflowId: string; runId: string; result: RunResult }> {
   const handle = client.schedule.getHandle(scheduleId);
-  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
   await handle.trigger();
   for (let i = 0; i < 600; i++) {
-    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));
+    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.firstExecutionRunId));
     if (fresh) {
       const { workflowId, firstExecutionRunId: runId } = fresh.action.workflow;
       return { workflowId, runId, result: (await client.workflow.getHandle(workflowId, runId).result()) as RunResult };

@@ -30,11 +30,11 @@ const staff = Array.from({ length: 4 }, (_, i) => ({ id: `u${i}`, email: `user${
 
 async function triggerRun(stack: Stack, scheduleId: string): Promise<{ workflowId: string; runId: string; result: RunResult }> {
   const handle = stack.client.schedule.getHandle(scheduleId);
-  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
   await handle.trigger();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));
+    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.firstExecutionRunId));
     if (fresh) {
       const { workflowId, firstExecutionRunId: runId } = fresh.action.workflow;
       return { workflowId, runId, result: (await stack.client.workflow.getHandle(workflowId, runId).result()) as RunResult };

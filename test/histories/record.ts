@@ -33,11 +33,11 @@ function exportHistory(stack: Stack, workflowId: string, runId: string): string 
 async function recordRun(stack: Stack, scheduleId: string, name: keyof typeof HISTORY_FILES): Promise<void> {
   const { client } = stack;
   const handle = client.schedule.getHandle(scheduleId);
-  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
   await handle.trigger();
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));
+    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.firstExecutionRunId));
     if (fresh) {
       const run = client.workflow.getHandle(fresh.action.workflow.workflowId, fresh.action.workflow.firstExecutionRunId);
       await run.result();

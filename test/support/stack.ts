@@ -168,11 +168,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 /** Triggers the schedule once and waits for that run's result. */
 export async function triggerAndWait(client: Client, scheduleId: string, timeoutMs = 60_000): Promise<RunResult> {
   const handle = client.schedule.getHandle(scheduleId);
-  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  // By run id: a run the Schedule starts in the same second as the previous one gets the same workflow id (the Schedule's
+  // id and the second), a new run of it.
+  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId));
   await handle.trigger();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.workflowId));
+    const fresh = (await handle.describe()).info.recentActions.find((a) => !before.has(a.action.workflow.firstExecutionRunId));
     if (fresh) {
       return (await client.workflow.getHandle(fresh.action.workflow.workflowId, fresh.action.workflow.firstExecutionRunId).result()) as RunResult;
     }
