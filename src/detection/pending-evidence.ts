@@ -1,4 +1,4 @@
-import { EVIDENCE_TEXT_LIMITS, type DerivedEvidence, type EventFacts } from './evidence';
+import type { DerivedEvidence, EventFacts } from './evidence';
 
 /** One matched event waiting for its actor's burst to open: its facts and the base rules it counted toward. */
 export interface PendingRecord {
@@ -13,16 +13,22 @@ export interface PendingLimits {
   perScan: number;
 }
 
-/** The texts of a record, in the order they are written into its slot (`id` and `message` are '' when absent). */
-const TEXT_FIELDS = ['id', 'message', 'ip', 'userAgent', 'authMethod', 'actorType', 'assetType', 'assetId', 'assetName', 'country'] as const;
+/**
+ * The texts of a record, in the order they are written into its slot (`id` and `message` are '' when absent): the short
+ * ones first, the two longest last, so that a record larger than its slot loses the end of its user agent, then of its
+ * message, and nothing else.
+ */
+const TEXT_FIELDS = ['id', 'country', 'ip', 'authMethod', 'actorType', 'assetType', 'assetId', 'assetName', 'message', 'userAgent'] as const;
 type TextField = (typeof TEXT_FIELDS)[number];
 /** Between two texts: a control character, which `boundedText` never leaves in one. */
 const SEPARATOR = '\u0000';
-/** The most a slot holds: every text at its cap, 3 bytes per UTF-16 unit at worst, and the separators. */
-const SLOT_BYTES =
-  3 * (EVIDENCE_TEXT_LIMITS.sampleId + EVIDENCE_TEXT_LIMITS.message + EVIDENCE_TEXT_LIMITS.ip + EVIDENCE_TEXT_LIMITS.userAgent +
-    EVIDENCE_TEXT_LIMITS.authMethod + EVIDENCE_TEXT_LIMITS.actorType + EVIDENCE_TEXT_LIMITS.assetType + EVIDENCE_TEXT_LIMITS.assetId +
-    EVIDENCE_TEXT_LIMITS.assetName + 2) + TEXT_FIELDS.length;
+/**
+ * A slot's bytes. Every text at its cap is 759 UTF-16 units, 3 bytes each at worst (2.3 KB); ASCII texts at their caps
+ * take 768 bytes with the separators, so a slot of 1 KB keeps them whole, and only a record of long non-ASCII texts is
+ * shortened (its user agent, then its message). Outside the heap, 5,000 slots are 5 MB per scan: as much as the records
+ * cost as objects, and a limit a container's memory budget can count on (the V8 heap limit does not cover Buffers).
+ */
+export const SLOT_BYTES = 1024;
 /** Slots are allocated this many at a time, as they are first used: a quiet scan pays for few. */
 const SLOTS_PER_CHUNK = 256;
 
@@ -45,7 +51,7 @@ interface ActorChain {
  * texts as UTF-8, its time in a Float64Array and its links in Int32Arrays. A busy window keeps a record for nearly every
  * event and drops it thousands of events later; as heap objects, every one of them was promoted before it died, and
  * the garbage collector's heap grew with the window. Here a record costs no allocation that outlives `keep`, and a
- * scan's pending evidence is at most `perScan × SLOT_BYTES` (about 11.4 MB at 5,000), allocated as it is used.
+ * scan's pending evidence is at most `perScan × SLOT_BYTES` (5 MB at 5,000), allocated as it is used.
  */
 export class PendingEvidence {
   private readonly capacity: number;
@@ -159,6 +165,7 @@ export class PendingEvidence {
 
   private write(slot: number, facts: EventFacts): void {
     // One write of the texts joined (a short-lived string): the slot then holds copies, the event's own strings none.
+    // Past SLOT_BYTES, Buffer.write stops at the last whole character that fits.
     let text = facts.id;
     for (let i = 1; i < TEXT_FIELDS.length; i++) text += SEPARATOR + (facts[TEXT_FIELDS[i]] ?? '');
     const { chunk, offset } = this.chunkOf(slot);
@@ -169,10 +176,11 @@ export class PendingEvidence {
   private read(slot: number): EventFacts {
     const { chunk, offset } = this.chunkOf(slot);
     const texts = chunk.toString('utf8', offset, offset + this.lengths[slot]).split(SEPARATOR);
-    const facts: EventFacts = { ts: this.times[slot], id: texts[0] ?? '', message: texts[1] ?? '' };
-    for (let i = 2; i < TEXT_FIELDS.length; i++) {
+    const facts: EventFacts = { ts: this.times[slot], id: texts[0] ?? '', message: texts[TEXT_FIELDS.indexOf('message')] ?? '' };
+    for (let i = 1; i < TEXT_FIELDS.length; i++) {
+      const field = TEXT_FIELDS[i];
       const value = texts[i];
-      if (value) facts[TEXT_FIELDS[i] as Exclude<TextField, 'id' | 'message'>] = value;
+      if (field !== 'message' && value) facts[field as Exclude<TextField, 'id' | 'message'>] = value;
     }
     const derived = this.derived[slot];
     if (derived !== undefined) facts.derived = derived;

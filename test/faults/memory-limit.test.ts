@@ -16,7 +16,7 @@ import { WorkerProcess } from '../support/worker-process';
  * threshold, plus one real burst, is read by one org, then by four orgs at once. Skipped, saying why, where cgroups are
  * not writable.
  */
-const CONTAINER_SETTINGS = { NODE_OPTIONS: '--max-old-space-size=384', AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: '4' };
+const CONTAINER_SETTINGS = { NODE_OPTIONS: '--max-old-space-size=320', AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: '4' };
 const LIMIT_BYTES = 512 * 1024 * 1024;
 const EVENTS = 300_000;
 const MIN = 60_000;

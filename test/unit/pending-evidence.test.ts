@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Detector } from '../../src/detection/detector';
 import { eventFacts } from '../../src/detection/evidence';
-import { PendingEvidence } from '../../src/detection/pending-evidence';
+import { PendingEvidence, SLOT_BYTES } from '../../src/detection/pending-evidence';
 import { PENDING_LIMITS, Scan } from '../../src/detection/scan';
 import { emptyState } from '../../src/detection/state';
 import { ACTIONS, auditEvent, burst, type AuditEventJson } from '../../sim/audit-events';
@@ -73,7 +73,18 @@ describe('PendingEvidence: evidence material of bursts not yet open, under fixed
     expect(pending.retained).toBeLessThanOrEqual(2 * 100 + 1024);
   });
 
-  test('a record comes back as it was kept: every text at its cap, non-ASCII, absent fields, derived evidence', () => {
+  test('a record comes back as it was kept: every ASCII text at its cap, absent fields, derived evidence', () => {
+    const pending = new PendingEvidence({ perActor: 16, perScan: 8 });
+    const full = {
+      ts: T0 + 1, id: 'i'.repeat(96), message: 'm'.repeat(199) + '.', ip: 'f'.repeat(45), userAgent: 'u'.repeat(160), authMethod: 'a'.repeat(32),
+      actorType: 'b'.repeat(32), assetType: 'c'.repeat(48), assetId: 'd'.repeat(64), assetName: 'n'.repeat(80), country: 'RO',
+      derived: { newValues: [{ rule: 'new_country_sensitive', field: 'country', value: 'RO', seenBefore: ['US'] }] },
+    } as unknown as ReturnType<typeof factsOf>;
+    pending.keep('a', full, ['role_grant']);
+    expect(pending.take('a').map((r) => r.facts)).toEqual([full]);
+  });
+
+  test('a record of long non-ASCII texts fits its slot: only the end of its user agent, then of its message, is lost', () => {
     const pending = new PendingEvidence({ perActor: 16, perScan: 8 });
     const full = {
       ts: T0 + 1, id: 'i'.repeat(96), message: '東'.repeat(199) + '…', ip: 'f'.repeat(45), userAgent: '🚀'.repeat(80), authMethod: 'a'.repeat(32),
@@ -84,7 +95,16 @@ describe('PendingEvidence: evidence material of bursts not yet open, under fixed
     pending.keep('a', full, ['role_grant']);
     pending.keep('a', sparse, ['api_key_create']);
     const taken = pending.take('a');
-    expect(taken.map((r) => r.facts)).toEqual([full, sparse]);
+    const { message, userAgent, ...short } = full as unknown as { message: string; userAgent: string };
+    const kept = taken[0].facts as unknown as Record<string, unknown>;
+    // 1,408 bytes of UTF-8 in a slot of SLOT_BYTES: the short texts whole, the message cut at a whole character, no user agent.
+    expect(Buffer.byteLength(Object.values(full).filter((v) => typeof v === 'string').join('\u0000'))).toBeGreaterThan(SLOT_BYTES);
+    expect(kept).toMatchObject(short);
+    expect(message.startsWith(kept.message as string)).toBe(true);
+    expect((kept.message as string).length).toBeGreaterThan(100);
+    expect(kept.userAgent).toBeUndefined();
+    expect(userAgent.length).toBeGreaterThan(0);
+    expect(taken[1].facts).toEqual(sparse);
     expect(taken.map((r) => r.rules)).toEqual([['role_grant'], ['api_key_create']]);
     // Slots are reused: the ring's own records come back too after thousands of others passed through it.
     for (let i = 0; i < 5_000; i++) pending.keep(`p${i % 5}`, { ts: i, id: `e${i}`, message: `m${i}`, ip: `10.0.0.${i % 256}` }, ['role_grant']);
