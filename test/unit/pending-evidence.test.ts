@@ -26,6 +26,15 @@ function factsOf(event: AuditEventJson) {
 
 const person = (i: number) => ({ id: `u${i}`, email: `person${i}@example.com`, name: `Person ${i}` });
 
+/** A record with every text at its cap (EVIDENCE_TEXT_LIMITS) and derived evidence; the long texts as given. */
+function factsAtCaps(long: { message: string; userAgent: string; assetName: string }): ReturnType<typeof factsOf> {
+  return {
+    ts: T0 + 1, id: 'i'.repeat(96), ip: 'f'.repeat(45), authMethod: 'a'.repeat(32), actorType: 'b'.repeat(32), assetType: 'c'.repeat(48),
+    assetId: 'd'.repeat(64), country: 'RO', ...long,
+    derived: { newValues: [{ rule: 'new_country_sensitive', field: 'country', value: 'RO', seenBefore: ['US'] }] },
+  } as unknown as ReturnType<typeof factsOf>;
+}
+
 describe('PendingEvidence: evidence material of bursts not yet open, under fixed caps', () => {
   test('keeps at most perActor records per actor, the newest', () => {
     const pending = new PendingEvidence({ perActor: 3, perScan: 100 });
@@ -75,22 +84,14 @@ describe('PendingEvidence: evidence material of bursts not yet open, under fixed
 
   test('a record comes back as it was kept: every ASCII text at its cap, absent fields, derived evidence', () => {
     const pending = new PendingEvidence({ perActor: 16, perScan: 8 });
-    const full = {
-      ts: T0 + 1, id: 'i'.repeat(96), message: 'm'.repeat(199) + '.', ip: 'f'.repeat(45), userAgent: 'u'.repeat(160), authMethod: 'a'.repeat(32),
-      actorType: 'b'.repeat(32), assetType: 'c'.repeat(48), assetId: 'd'.repeat(64), assetName: 'n'.repeat(80), country: 'RO',
-      derived: { newValues: [{ rule: 'new_country_sensitive', field: 'country', value: 'RO', seenBefore: ['US'] }] },
-    } as unknown as ReturnType<typeof factsOf>;
+    const full = factsAtCaps({ message: 'm'.repeat(199) + '.', userAgent: 'u'.repeat(160), assetName: 'n'.repeat(80) });
     pending.keep('a', full, ['role_grant']);
     expect(pending.take('a').map((r) => r.facts)).toEqual([full]);
   });
 
   test('a record of long non-ASCII texts fits its slot: only the end of its user agent, then of its message, is lost', () => {
     const pending = new PendingEvidence({ perActor: 16, perScan: 8 });
-    const full = {
-      ts: T0 + 1, id: 'i'.repeat(96), message: '東'.repeat(199) + '…', ip: 'f'.repeat(45), userAgent: '🚀'.repeat(80), authMethod: 'a'.repeat(32),
-      actorType: 'b'.repeat(32), assetType: 'c'.repeat(48), assetId: 'd'.repeat(64), assetName: 'é'.repeat(80), country: 'RO',
-      derived: { newValues: [{ rule: 'new_country_sensitive', field: 'country', value: 'RO', seenBefore: ['US'] }] },
-    } as unknown as ReturnType<typeof factsOf>;
+    const full = factsAtCaps({ message: '東'.repeat(199) + '…', userAgent: '🚀'.repeat(80), assetName: 'é'.repeat(80) });
     const sparse = { ts: T0 + 2, id: '', message: '' };
     pending.keep('a', full, ['role_grant']);
     pending.keep('a', sparse, ['api_key_create']);
