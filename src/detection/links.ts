@@ -34,16 +34,39 @@ export function actorKindOf(actor: string, fields: ActorField[]): ActorField['ki
   return actor.includes('@') ? 'email' : 'id';
 }
 
-/** The rule's own Audit Trail terms; a combined rule's are those of the rules it combines. */
-function ruleTerms(rule: RuleSpec, catalog: RuleSpec[]): string {
-  const base = rule.combines
-    ? catalog.filter((candidate) => !candidate.combines && (rule.combines!.includes('*') || rule.combines!.includes(candidate.id)))
-    : [rule];
-  return auditQueryFor(base, [], '');
+/** What the links need of one rule of one catalog: the same for every incident, so worked out once (see `ruleFacts`). */
+interface RuleLinkFacts {
+  terms: string;
+  touchesApiKeys: boolean;
+  touchesApplicationKeys: boolean;
 }
 
-function touchesAssetType(rule: RuleSpec, catalog: RuleSpec[], type: string): boolean {
-  const rules = rule.combines ? catalog.filter((candidate) => !candidate.combines && (rule.combines!.includes('*') || rule.combines!.includes(candidate.id))) : [rule];
+/**
+ * Per catalog (the detector's enabled rules, one array for its life), per rule: a run may summarize thousands of
+ * incidents, and building each crossed rule's query again for each was most of a summary's cost.
+ */
+const linkFactsByCatalog = new WeakMap<RuleSpec[], WeakMap<RuleSpec, RuleLinkFacts>>();
+
+function ruleFacts(rule: RuleSpec, catalog: RuleSpec[]): RuleLinkFacts {
+  let byRule = linkFactsByCatalog.get(catalog);
+  if (byRule === undefined) linkFactsByCatalog.set(catalog, (byRule = new WeakMap()));
+  let facts = byRule.get(rule);
+  if (facts === undefined) {
+    // A combined rule's terms and asset types are those of the rules it combines.
+    const base = rule.combines
+      ? catalog.filter((candidate) => !candidate.combines && (rule.combines!.includes('*') || rule.combines!.includes(candidate.id)))
+      : [rule];
+    facts = {
+      terms: auditQueryFor(base, [], ''),
+      touchesApiKeys: touchesAssetType(base, 'api_key'),
+      touchesApplicationKeys: touchesAssetType(base, 'application_key'),
+    };
+    byRule.set(rule, facts);
+  }
+  return facts;
+}
+
+function touchesAssetType(rules: RuleSpec[], type: string): boolean {
   return rules.some((r) => r.anyOf.some((clause) => clause.all.some((c) => c.path === 'asset.type' && c.values.some((v) => v.toLowerCase() === type))));
 }
 
@@ -57,7 +80,7 @@ export function incidentLinks(context: LinkContext): IncidentLink[] {
   const app = appUrl.replace(/\/+$/, '');
   const links: IncidentLink[] = [{ href: auditTrailQueryLink(app, actorQuery, fromMs, toMs), text: `Audit Trail: every event by ${actor}` }];
   for (const rule of crossed) {
-    const terms = ruleTerms(rule, catalog);
+    const terms = ruleFacts(rule, catalog).terms;
     const query = terms === '*' ? actorQuery : `${actorQuery} ${terms}`;
     links.push({ href: auditTrailQueryLink(app, query, fromMs, toMs), text: `Audit Trail: ${rule.id} by ${actor}` });
   }
@@ -68,10 +91,10 @@ export function incidentLinks(context: LinkContext): IncidentLink[] {
   } else if (kind === 'service_account') {
     links.push({ href: `${app}/organization-settings/service-accounts?filter=${encodeURIComponent(bare)}`, text: `Datadog service accounts: ${bare}` });
   }
-  if (kind === 'api_key' || crossed.some((rule) => touchesAssetType(rule, catalog, 'api_key'))) {
+  if (kind === 'api_key' || crossed.some((rule) => ruleFacts(rule, catalog).touchesApiKeys)) {
     links.push({ href: `${app}/organization-settings/api-keys`, text: 'Datadog API keys (revoke the keys involved)' });
   }
-  if (crossed.some((rule) => touchesAssetType(rule, catalog, 'application_key'))) {
+  if (crossed.some((rule) => ruleFacts(rule, catalog).touchesApplicationKeys)) {
     links.push({ href: `${app}/organization-settings/application-keys`, text: 'Datadog application keys (revoke the keys involved)' });
   }
   return links;
