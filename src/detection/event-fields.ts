@@ -115,10 +115,15 @@ export function parseIsoUtc(text: string): number {
   let millis = 0;
   if (n > 20) {
     if (text.charCodeAt(19) !== 46 /* . */) return Number.NaN;
-    const fraction = text.slice(20, n - 1);
-    const ms = digits(fraction.padEnd(3, '0'), 0, 3);
-    if (ms < 0 || digits(fraction, 0, fraction.length) < 0) return Number.NaN;
-    millis = ms;
+    // Every digit of the fraction is checked, its first three are the milliseconds (a shorter one is padded with zeros):
+    // read in place, as this runs for every event.
+    const end = n - 1;
+    for (let i = 20; i < end; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return Number.NaN;
+      if (i < 23) millis = millis * 10 + d;
+    }
+    for (let i = end; i < 23; i++) millis *= 10;
   }
   if (day > daysInMonth(year, month)) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, millis);
