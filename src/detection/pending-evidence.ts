@@ -56,15 +56,16 @@ interface ActorChain {
 export class PendingEvidence {
   private readonly capacity: number;
   private readonly chunks: Buffer[] = [];
-  private readonly times: Float64Array;
+  // Per slot, grown with the slots used (see `grow`): a scan starts every run, and most use few of their `perScan`.
+  private times = new Float64Array(0);
   /** Bytes written in each slot. */
-  private readonly lengths: Int32Array;
+  private lengths = new Int32Array(0);
   /** The next newer slot of the same actor, or -1. */
-  private readonly next: Int32Array;
+  private next = new Int32Array(0);
   /** The chain a live slot belongs to; undefined when the slot is free (never used, taken, or let go). */
-  private readonly owners: Array<ActorChain | undefined>;
-  private readonly ruleLists: Array<readonly string[] | undefined>;
-  private readonly derived: Array<DerivedEvidence | undefined>;
+  private readonly owners: Array<ActorChain | undefined> = [];
+  private readonly ruleLists: Array<readonly string[] | undefined> = [];
+  private readonly derived: Array<DerivedEvidence | undefined> = [];
   private readonly chains = new Map<string, ActorChain>();
   /** Slots written so far; the next record goes to `written % capacity`, over the oldest record. */
   private written = 0;
@@ -74,12 +75,6 @@ export class PendingEvidence {
 
   constructor(private readonly limits: PendingLimits) {
     this.capacity = Math.max(1, limits.perScan);
-    this.times = new Float64Array(this.capacity);
-    this.lengths = new Int32Array(this.capacity);
-    this.next = new Int32Array(this.capacity);
-    this.owners = new Array<ActorChain | undefined>(this.capacity).fill(undefined);
-    this.ruleLists = new Array<readonly string[] | undefined>(this.capacity).fill(undefined);
-    this.derived = new Array<DerivedEvidence | undefined>(this.capacity).fill(undefined);
   }
 
   get size(): number {
@@ -98,6 +93,7 @@ export class PendingEvidence {
     }
     const slot = this.written % this.capacity;
     this.written++;
+    if (slot === this.times.length) this.grow();
     // The slot's record is the oldest of all, and so the oldest of its actor's: it leaves from the front of its chain.
     if (this.owners[slot] !== undefined) {
       this.evicted++;
@@ -137,6 +133,25 @@ export class PendingEvidence {
     }
     this.chains.delete(actor);
     return records;
+  }
+
+  /** Room for more slots: the per-slot arrays double (up to `capacity`), as the Buffer chunks are added as used. */
+  private grow(): void {
+    const size = Math.min(this.capacity, Math.max(SLOTS_PER_CHUNK, 2 * this.times.length));
+    const times = new Float64Array(size);
+    times.set(this.times);
+    this.times = times;
+    const lengths = new Int32Array(size);
+    lengths.set(this.lengths);
+    this.lengths = lengths;
+    const next = new Int32Array(size);
+    next.set(this.next);
+    this.next = next;
+    for (let slot = this.owners.length; slot < size; slot++) {
+      this.owners.push(undefined);
+      this.ruleLists.push(undefined);
+      this.derived.push(undefined);
+    }
   }
 
   private dropOldestOf(chain: ActorChain): void {
