@@ -475,7 +475,10 @@ export class Scan {
     const dropped: string[] = [];
     // One walk over each actor's rules (this pass visits every carried actor at the end of every run): rules to drop
     // are noted, and only deleted once the actor is known to stay; an actor with nothing left goes with one delete.
-    for (const id in actors) {
+    // Over the keys taken at once: `for…in` over this many-key (dictionary) object checks every key again as it goes.
+    const ids = Object.keys(actors);
+    for (let a = 0; a < ids.length; a++) {
+      const id = ids[a];
       const actorState = actors[id];
       let incident = actorState.incident;
       if (incident !== undefined && incident.lastSeen < quietBefore) {
