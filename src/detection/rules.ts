@@ -61,21 +61,40 @@ class PathTable {
   }
 }
 
-/** Lower-cased texts of the values events repeat (actions, asset types…), so each is lower-cased once, not per event. */
-class LowerCaseCache {
-  private readonly lowered = new Map<string, string>();
+/** What one string value at a path means to `CompiledRules.match`: worked out once per distinct value (see ValueMeanings). */
+interface ValueMeaning {
+  /** The value lower-cased. */
+  text: string;
+  /** The clauses filed under it in the index of its path (see CompiledRules); undefined for none. */
+  filed: CompiledClause[] | undefined;
+  /** Whether it is one of the read-only actions (on the action path only). */
+  readOnly: boolean;
+}
 
-  constructor(private readonly capacity = 4096) {}
+/**
+ * The meanings of the values events repeat at one path (actions, asset types…): a miss costs one lookup of the raw
+ * value per path, instead of lower-casing it and then looking it up in the index (and for the action, in the read-only
+ * set) again.
+ */
+class ValueMeanings {
+  private readonly known = new Map<string, ValueMeaning>();
 
-  of(text: string): string {
-    let lowered = this.lowered.get(text);
-    if (lowered === undefined) {
+  constructor(
+    private readonly byValue: Map<string, CompiledClause[]> | undefined,
+    private readonly readOnly: ReadonlySet<string> | undefined,
+    private readonly capacity = 4096,
+  ) {}
+
+  of(raw: string): ValueMeaning {
+    let meaning = this.known.get(raw);
+    if (meaning === undefined) {
       // High-cardinality values (ids, emails) would grow the map without end: start over when full.
-      if (this.lowered.size >= this.capacity) this.lowered.clear();
-      lowered = text.toLowerCase();
-      this.lowered.set(text, lowered);
+      if (this.known.size >= this.capacity) this.known.clear();
+      const text = raw.toLowerCase();
+      meaning = { text, filed: this.byValue?.get(text), readOnly: this.readOnly?.has(text) ?? false };
+      this.known.set(raw, meaning);
     }
-    return lowered;
+    return meaning;
   }
 }
 
@@ -116,7 +135,8 @@ export class CompiledRules {
   private readonly feeds: number[][];
   private readonly readOnly: Set<string>;
   private readonly paths = new PathTable();
-  private readonly lowerCase = new LowerCaseCache();
+  /** Per path slot (built once the index is). */
+  private readonly meanings: ValueMeanings[] = [];
   private readonly actionSlot: number;
   /** Per indexed path slot: lower-cased value → the clauses filed under it. */
   private readonly index: Array<{ slot: number; byValue: Map<string, CompiledClause[]> }> = [];
@@ -124,6 +144,8 @@ export class CompiledRules {
   private readonly unindexed: CompiledClause[] = [];
   // Per-event scratch (matching is synchronous, so one set per instance is safe): the text at each path, read lazily.
   private readonly texts: PathText[] = [];
+  /** The meaning of the text at each path when it is a string value; undefined otherwise. */
+  private readonly textMeanings: Array<ValueMeaning | undefined> = [];
   private readonly readAt: number[] = [];
   private readonly ruleSeen: number[] = [];
   private stamp = 0;
@@ -154,7 +176,10 @@ export class CompiledRules {
     this.buildIndex(clauses);
     for (let slot = 0; slot < this.paths.segments.length; slot++) {
       this.texts.push(undefined);
+      this.textMeanings.push(undefined);
       this.readAt.push(0);
+      const indexed = this.index.find((entry) => entry.slot === slot);
+      this.meanings.push(new ValueMeanings(indexed?.byValue, slot === this.actionSlot ? this.readOnly : undefined));
     }
     for (let i = 0; i < base.length; i++) this.ruleSeen.push(0);
   }
@@ -195,7 +220,14 @@ export class CompiledRules {
     if (this.readAt[slot] === this.stamp) return this.texts[slot];
     this.readAt[slot] = this.stamp;
     const raw = this.paths.getters[slot](inner);
-    const value = typeof raw === 'string' ? this.lowerCase.of(raw) : textsOf(raw);
+    if (typeof raw === 'string') {
+      const meaning = this.meanings[slot].of(raw);
+      this.textMeanings[slot] = meaning;
+      this.texts[slot] = meaning.text;
+      return meaning.text;
+    }
+    const value = textsOf(raw);
+    this.textMeanings[slot] = undefined;
     this.texts[slot] = value;
     return value;
   }
@@ -225,14 +257,19 @@ export class CompiledRules {
       this.ruleSeen.fill(0);
     }
     const action = this.text(inner, this.actionSlot);
-    if (typeof action === 'string' && this.readOnly.has(action)) return undefined;
+    if (typeof action === 'string') {
+      // A string action's meaning says it; a number's text is looked up.
+      const meaning = this.textMeanings[this.actionSlot];
+      if (meaning !== undefined ? meaning.readOnly : this.readOnly.has(action)) return undefined;
+    }
 
     let matched: number[] | undefined;
     for (const { slot, byValue } of this.index) {
       const value = this.text(inner, slot);
       if (value === undefined) continue;
       if (typeof value === 'string') {
-        const filed = byValue.get(value);
+        const meaning = this.textMeanings[slot];
+        const filed = meaning !== undefined ? meaning.filed : byValue.get(value);
         if (filed) matched = this.consider(filed, inner, matched);
       } else {
         for (const text of value) {
