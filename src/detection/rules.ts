@@ -72,27 +72,40 @@ interface ValueMeaning {
 }
 
 /**
- * The meanings of the values events repeat at one path (actions, asset types…): a miss costs one lookup of the raw
+ * The meanings of the values events repeat at each path (actions, asset types…): a miss costs one lookup of the raw
  * value per path, instead of lower-casing it and then looking it up in the index (and for the action, in the read-only
  * set) again.
  */
 class ValueMeanings {
-  private readonly known = new Map<string, ValueMeaning>();
+  /** Per path slot: raw value → its meaning. */
+  private readonly known: Array<Map<string, ValueMeaning>> = [];
+  /** Per path slot: the index of its clauses by lower-cased value, and the read-only actions (action path only). */
+  private readonly filedBy: Array<Map<string, CompiledClause[]> | undefined> = [];
+  private readonly readOnlyBy: Array<ReadonlySet<string> | undefined> = [];
+  /** Values known over all paths: one bound for them all, as the single lower-case cache before them had. */
+  private size = 0;
 
-  constructor(
-    private readonly byValue: Map<string, CompiledClause[]> | undefined,
-    private readonly readOnly: ReadonlySet<string> | undefined,
-    private readonly capacity = 4096,
-  ) {}
+  constructor(private readonly capacity = 4096) {}
 
-  of(raw: string): ValueMeaning {
-    let meaning = this.known.get(raw);
+  addSlot(filed: Map<string, CompiledClause[]> | undefined, readOnly: ReadonlySet<string> | undefined): void {
+    this.known.push(new Map());
+    this.filedBy.push(filed);
+    this.readOnlyBy.push(readOnly);
+  }
+
+  of(slot: number, raw: string): ValueMeaning {
+    const known = this.known[slot];
+    let meaning = known.get(raw);
     if (meaning === undefined) {
-      // High-cardinality values (ids, emails) would grow the map without end: start over when full.
-      if (this.known.size >= this.capacity) this.known.clear();
+      // High-cardinality values (ids, emails) would grow the maps without end: start over when full.
+      if (this.size >= this.capacity) {
+        for (const map of this.known) map.clear();
+        this.size = 0;
+      }
       const text = raw.toLowerCase();
-      meaning = { text, filed: this.byValue?.get(text), readOnly: this.readOnly?.has(text) ?? false };
-      this.known.set(raw, meaning);
+      meaning = { text, filed: this.filedBy[slot]?.get(text), readOnly: this.readOnlyBy[slot]?.has(text) ?? false };
+      known.set(raw, meaning);
+      this.size++;
     }
     return meaning;
   }
@@ -136,7 +149,7 @@ export class CompiledRules {
   private readonly readOnly: Set<string>;
   private readonly paths = new PathTable();
   /** Per path slot (built once the index is). */
-  private readonly meanings: ValueMeanings[] = [];
+  private readonly meanings = new ValueMeanings();
   private readonly actionSlot: number;
   /** Per indexed path slot: lower-cased value → the clauses filed under it. */
   private readonly index: Array<{ slot: number; byValue: Map<string, CompiledClause[]> }> = [];
@@ -179,7 +192,7 @@ export class CompiledRules {
       this.textMeanings.push(undefined);
       this.readAt.push(0);
       const indexed = this.index.find((entry) => entry.slot === slot);
-      this.meanings.push(new ValueMeanings(indexed?.byValue, slot === this.actionSlot ? this.readOnly : undefined));
+      this.meanings.addSlot(indexed?.byValue, slot === this.actionSlot ? this.readOnly : undefined);
     }
     for (let i = 0; i < base.length; i++) this.ruleSeen.push(0);
   }
@@ -221,7 +234,7 @@ export class CompiledRules {
     this.readAt[slot] = this.stamp;
     const raw = this.paths.getters[slot](inner);
     if (typeof raw === 'string') {
-      const meaning = this.meanings[slot].of(raw);
+      const meaning = this.meanings.of(slot, raw);
       this.textMeanings[slot] = meaning;
       this.texts[slot] = meaning.text;
       return meaning.text;
