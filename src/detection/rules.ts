@@ -61,53 +61,21 @@ class PathTable {
   }
 }
 
-/** What one string value at a path means to `CompiledRules.match`: worked out once per distinct value (see ValueMeanings). */
-interface ValueMeaning {
-  /** The value lower-cased. */
-  text: string;
-  /** The clauses filed under it in the index of its path (see CompiledRules); undefined for none. */
-  filed: CompiledClause[] | undefined;
-  /** Whether it is one of the read-only actions (on the action path only). */
-  readOnly: boolean;
-}
-
-/**
- * The meanings of the values events repeat at each path (actions, asset types…): a miss costs one lookup of the raw
- * value per path, instead of lower-casing it and then looking it up in the index (and for the action, in the read-only
- * set) again.
- */
-class ValueMeanings {
-  /** Per path slot: raw value → its meaning. */
-  private readonly known: Array<Map<string, ValueMeaning>> = [];
-  /** Per path slot: the index of its clauses by lower-cased value, and the read-only actions (action path only). */
-  private readonly filedBy: Array<Map<string, CompiledClause[]> | undefined> = [];
-  private readonly readOnlyBy: Array<ReadonlySet<string> | undefined> = [];
-  /** Values known over all paths: one bound for them all, as the single lower-case cache before them had. */
-  private size = 0;
+/** Lower-cased texts of the values events repeat (actions, asset types…), so each is lower-cased once, not per event. */
+class LowerCaseCache {
+  private readonly lowered = new Map<string, string>();
 
   constructor(private readonly capacity = 4096) {}
 
-  addSlot(filed: Map<string, CompiledClause[]> | undefined, readOnly: ReadonlySet<string> | undefined): void {
-    this.known.push(new Map());
-    this.filedBy.push(filed);
-    this.readOnlyBy.push(readOnly);
-  }
-
-  of(slot: number, raw: string): ValueMeaning {
-    const known = this.known[slot];
-    let meaning = known.get(raw);
-    if (meaning === undefined) {
-      // High-cardinality values (ids, emails) would grow the maps without end: start over when full.
-      if (this.size >= this.capacity) {
-        for (const map of this.known) map.clear();
-        this.size = 0;
-      }
-      const text = raw.toLowerCase();
-      meaning = { text, filed: this.filedBy[slot]?.get(text), readOnly: this.readOnlyBy[slot]?.has(text) ?? false };
-      known.set(raw, meaning);
-      this.size++;
+  of(text: string): string {
+    let lowered = this.lowered.get(text);
+    if (lowered === undefined) {
+      // High-cardinality values (ids, emails) would grow the map without end: start over when full.
+      if (this.lowered.size >= this.capacity) this.lowered.clear();
+      lowered = text.toLowerCase();
+      this.lowered.set(text, lowered);
     }
-    return meaning;
+    return lowered;
   }
 }
 
@@ -148,8 +116,7 @@ export class CompiledRules {
   private readonly feeds: number[][];
   private readonly readOnly: Set<string>;
   private readonly paths = new PathTable();
-  /** Per path slot (built once the index is). */
-  private readonly meanings = new ValueMeanings();
+  private readonly lowerCase = new LowerCaseCache();
   private readonly actionSlot: number;
   /** Per indexed path slot: lower-cased value → the clauses filed under it. */
   private readonly index: Array<{ slot: number; byValue: Map<string, CompiledClause[]> }> = [];
@@ -157,8 +124,6 @@ export class CompiledRules {
   private readonly unindexed: CompiledClause[] = [];
   // Per-event scratch (matching is synchronous, so one set per instance is safe): the text at each path, read lazily.
   private readonly texts: PathText[] = [];
-  /** The meaning of the text at each path when it is a string value; undefined otherwise. */
-  private readonly textMeanings: Array<ValueMeaning | undefined> = [];
   private readonly readAt: number[] = [];
   private readonly ruleSeen: number[] = [];
   private stamp = 0;
@@ -189,10 +154,7 @@ export class CompiledRules {
     this.buildIndex(clauses);
     for (let slot = 0; slot < this.paths.segments.length; slot++) {
       this.texts.push(undefined);
-      this.textMeanings.push(undefined);
       this.readAt.push(0);
-      const indexed = this.index.find((entry) => entry.slot === slot);
-      this.meanings.addSlot(indexed?.byValue, slot === this.actionSlot ? this.readOnly : undefined);
     }
     for (let i = 0; i < base.length; i++) this.ruleSeen.push(0);
   }
@@ -233,14 +195,7 @@ export class CompiledRules {
     if (this.readAt[slot] === this.stamp) return this.texts[slot];
     this.readAt[slot] = this.stamp;
     const raw = this.paths.getters[slot](inner);
-    if (typeof raw === 'string') {
-      const meaning = this.meanings.of(slot, raw);
-      this.textMeanings[slot] = meaning;
-      this.texts[slot] = meaning.text;
-      return meaning.text;
-    }
-    const value = textsOf(raw);
-    this.textMeanings[slot] = undefined;
+    const value = typeof raw === 'string' ? this.lowerCase.of(raw) : textsOf(raw);
     this.texts[slot] = value;
     return value;
   }
@@ -270,19 +225,14 @@ export class CompiledRules {
       this.ruleSeen.fill(0);
     }
     const action = this.text(inner, this.actionSlot);
-    if (typeof action === 'string') {
-      // A string action's meaning says it; a number's text is looked up.
-      const meaning = this.textMeanings[this.actionSlot];
-      if (meaning !== undefined ? meaning.readOnly : this.readOnly.has(action)) return undefined;
-    }
+    if (typeof action === 'string' && this.readOnly.has(action)) return undefined;
 
     let matched: number[] | undefined;
     for (const { slot, byValue } of this.index) {
       const value = this.text(inner, slot);
       if (value === undefined) continue;
       if (typeof value === 'string') {
-        const meaning = this.textMeanings[slot];
-        const filed = meaning !== undefined ? meaning.filed : byValue.get(value);
+        const filed = byValue.get(value);
         if (filed) matched = this.consider(filed, inner, matched);
       } else {
         for (const text of value) {
