@@ -8,6 +8,12 @@ export interface LatestRunInput {
   /** The asking run's own workflow id, never its own answer. */
   currentWorkflowId: string;
   /**
+   * The asking run's first execution run id. Two runs a Schedule starts in the same second share a workflow id (the
+   * Schedule's id and the second), so the asker is told apart by this; a run recorded before it was sent is told apart
+   * by its workflow id.
+   */
+  currentRunId?: string;
+  /**
    * The cursor of the result the asking run already has (its last completion result): a run found at or before it
    * comes back without its result, so the same state is not stored a second time in the asking run's history.
    */
@@ -41,7 +47,7 @@ export function createFindLatestRunResult(deps: { temporalClient?: Client }) {
     const newestFirst = [...actions].sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime());
     for (const action of newestFirst) {
       const { workflowId, firstExecutionRunId } = action.action.workflow;
-      if (workflowId === input.currentWorkflowId) continue;
+      if (input.currentRunId !== undefined ? firstExecutionRunId === input.currentRunId : workflowId === input.currentWorkflowId) continue;
       const handle = client.workflow.getHandle(workflowId, firstExecutionRunId);
       try {
         const description = await handle.describe();

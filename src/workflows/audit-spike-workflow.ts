@@ -126,7 +126,7 @@ async function previousResult(orgId: string, lookups: Lookups): Promise<RunResul
   const scheduleId = info.typedSearchAttributes.get(SCHEDULED_BY);
   if (typeof scheduleId === 'string' && scheduleId !== '') {
     try {
-      const latest = await lookups.findLatestRunResult({ scheduleId, orgId, currentWorkflowId: info.workflowId, ...(best ? { knownCursor: best.cursor } : {}) });
+      const latest = await lookups.findLatestRunResult({ scheduleId, orgId, currentWorkflowId: info.workflowId, currentRunId: info.firstExecutionRunId, ...(best ? { knownCursor: best.cursor } : {}) });
       // A result newer than the last completion result comes whole; otherwise only which run it is (never a second copy).
       // An activity result recorded by an earlier version is the result itself.
       const found: RunResult | undefined = isRunResult(latest, orgId) ? latest : latest?.result;

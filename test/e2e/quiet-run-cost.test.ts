@@ -76,7 +76,7 @@ describe("a quiet run's cost on a real Temporal dev server", () => {
 
   // First, before the other tests add audit events: a run re-reads the lateness horizon, and would carry their ids.
   test("a run the Schedule starts itself (previous result passed by the Schedule) costs the same; the server's metric adds the Schedule's own work", async () => {
-    const config = stack.config('schedule:\n  ingestionDelay: 5s\n  lookback: 1m\n', 'scheduled-cost');
+    const config = stack.config('schedule:\n  paused: false\n  ingestionDelay: 5s\n  lookback: 1m\n', 'scheduled-cost');
     await applySchedule(stack.client, config);
     const schedule = stack.client.schedule.getHandle(config.schedule.scheduleId);
     // Every 10 s instead of the config's 5 min (its minimum is 1 min), so three runs come within the test's time.

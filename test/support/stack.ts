@@ -124,6 +124,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const base = parseConfigText(`org: ${org}\n${yaml}`, 'e2e config');
       return {
         ...base,
+        // Paused unless the test says otherwise: a test drives its runs by trigger, and a tick of the Schedule's own in
+        // between (every 5 minutes, at the org's phase) would take the events a later triggered run is meant to see.
+        schedule: { ...base.schedule, paused: /^\s*paused:/m.test(yaml) ? base.schedule.paused : true },
         args: {
           ...base.args,
           datadog: { ...base.args.datadog, baseUrl: datadog.url },

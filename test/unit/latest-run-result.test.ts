@@ -43,4 +43,20 @@ describe('findLatestRunResult: which run is newest, and its state only when the 
   test('a newer run than the asker\'s result comes whole', async () => {
     expect((await find({ ...ask, knownCursor: 1500 }))?.result?.cursor).toBe(2000);
   });
+
+  test('a run started in the same second as the asker (the same workflow id, another run id) is a previous run; the asker is not', async () => {
+    const same = { workflowId: 'wf-same', firstExecutionRunId: 'run-a' };
+    const asker = { workflowId: 'wf-same', firstExecutionRunId: 'run-b' };
+    const client = {
+      schedule: { getHandle: () => ({ describe: async () => ({ info: { recentActions: [{ takenAt: new Date(1000), action: { workflow: same } }, { takenAt: new Date(1500), action: { workflow: asker } }] } }) }) },
+      workflow: {
+        getHandle: (_workflowId: string, runId: string) => ({
+          describe: async () => ({ status: { name: runId === 'run-b' ? 'RUNNING' : 'COMPLETED' } }),
+          result: async () => resultAt(runId === 'run-a' ? 3000 : 9999),
+        }),
+      },
+    } as unknown as Client;
+    const latest = await createFindLatestRunResult({ temporalClient: client })({ scheduleId: 's', orgId: 'acme', currentWorkflowId: 'wf-same', currentRunId: 'run-b' });
+    expect(latest).toMatchObject({ workflowId: 'wf-same', runId: 'run-a', cursor: 3000 });
+  });
 });
