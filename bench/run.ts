@@ -16,7 +16,9 @@ import { DatadogSimulator } from '../sim/datadog-sim';
 import { PagerDutySimulator } from '../sim/pagerduty-sim';
 import { TemporalDevServer, projectRoot, temporalCliPath } from '../sim/temporal-server';
 import { machineFacts, procMemory, resetPeakRss, type Machine } from './machine';
+import type { MemorySample } from './worker-child';
 import { fmtInt, median, nowMs, round, sleep } from './stats';
+import { WORKER_V8_FLAGS } from '../src/worker-settings';
 import { PAGE_EVENTS, V3_SAMPLE_DAYS, measureV3Cost, type V3Cost } from './v3-cost';
 import { WIDE_EVENTS_PER_PERSON, busyRunEvents, quietRunEvents, wideWindowEvents, writeCoreDataset, type CoreDataset } from './synthetic';
 
@@ -34,6 +36,7 @@ import { WIDE_EVENTS_PER_PERSON, busyRunEvents, quietRunEvents, wideWindowEvents
  *   --no-wide              skip the wide-window run
  *   --no-page              skip the time-to-page measurement (it waits for the schedule's real 5-minute ticks)
  *   --no-elastalert        skip ElastAlert2 (no Python needed)
+ *   --no-diagnosis         skip the scan without HTTP (a diagnosis, not a target)
  */
 
 const TEMPORAL_PORT = 17433;
@@ -51,6 +54,7 @@ interface Options {
   fullReps: number;
   page: boolean;
   elastalert: boolean;
+  diagnosis: boolean;
   wideEvents: number;
   wide: boolean;
 }
@@ -74,6 +78,7 @@ function parseOptions(argv: string[]): Options {
     wideEvents: value('--wide-events', 1_000_000),
     wide: !argv.includes('--no-wide'),
     elastalert: !argv.includes('--no-elastalert'),
+    diagnosis: !argv.includes('--no-diagnosis'),
   };
 }
 
@@ -172,7 +177,15 @@ interface Stack {
   workerPid: number;
   paginate(target: ResolvedConfig['args']['datadog'], body: v2.AuditLogsSearchEventsRequest, bytesOnly?: boolean): Promise<{ ms: number; pages: number; events: number; calls: number }>;
   gc(): Promise<void>;
+  /** Starts the worker child's memory sampling; the returned function stops it and gives what it saw. */
+  watchMemory(): () => Promise<MemoryWatched>;
   stop(): Promise<void>;
+}
+
+interface MemoryWatched {
+  before: MemorySample;
+  atPeak: MemorySample;
+  max: MemorySample;
 }
 
 async function startStack(dir: string): Promise<Stack> {
@@ -196,7 +209,8 @@ async function startStack(dir: string): Promise<Stack> {
     const client = new Client({ connection });
 
     const worker = fork(join(__dirname, 'worker-child.js'), [], {
-      execArgv: ['--expose-gc'],
+      // The worker as deployed (its V8 flags), and a GC the bench can ask for before each RSS baseline.
+      execArgv: ['--expose-gc', ...WORKER_V8_FLAGS],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: {
         ...process.env,
@@ -233,12 +247,14 @@ async function startStack(dir: string): Promise<Stack> {
     stoppers.push(stopWorker);
     const pending = new Map<number, (reply: Record<string, unknown>) => void>();
     let gcDone: (() => void) | undefined;
+    let memoryWatched: ((watched: MemoryWatched) => void) | undefined;
     const ready = new Promise<number>((resolve, reject) => {
       worker.once('exit', (code) => reject(new Error(`the worker child exited with ${code} before it was ready`)));
       worker.on('message', (message: Record<string, unknown>) => {
         if (message.type === 'ready') resolve(message.pid as number);
         else if (message.type === 'paginated') pending.get(message.id as number)?.(message);
         else if (message.type === 'gc-done') gcDone?.();
+        else if (message.type === 'memory-watched') memoryWatched?.(message as unknown as MemoryWatched);
       });
     });
     const workerPid = await Promise.race([ready, sleep(120_000).then(() => Promise.reject(new Error('the worker child was not ready within 120 s')))]);
@@ -267,6 +283,13 @@ async function startStack(dir: string): Promise<Stack> {
             resolve();
           };
           worker.send({ type: 'gc' });
+        });
+      },
+      watchMemory() {
+        worker.send({ type: 'memory-watch', on: true });
+        return () => new Promise<MemoryWatched>((resolve) => {
+          memoryWatched = resolve;
+          worker.send({ type: 'memory-watch', on: false });
         });
       },
       async stop() {
@@ -409,6 +432,7 @@ interface FullRep {
   rssPeakMb: number;
   rssGrowthMb: number;
   rssAfterMb: number;
+  memory: MemoryWatched;
 }
 
 /** Events for a first (look-back) run triggered now: inside [now − 15 min − 1 min, now − 1 min), with margins. */
@@ -463,6 +487,7 @@ async function busyRun(stack: Stack, rep: number, busyEvents: number, shape: 'bu
   const before = procMemory(stack.workerPid)!;
   const canResetPeak = resetPeakRss(stack.workerPid);
   let peak = before.rssMb;
+  const stopWatching = stack.watchMemory();
   const sampler = setInterval(() => {
     const now = procMemory(stack.workerPid);
     if (now && now.rssMb > peak) peak = now.rssMb;
@@ -475,6 +500,7 @@ async function busyRun(stack: Stack, rep: number, busyEvents: number, shape: 'bu
   } finally {
     clearInterval(sampler);
   }
+  const memory = await stopWatching();
   const after = procMemory(stack.workerPid)!;
   if (canResetPeak) peak = Math.max(peak, after.hwmMb);
   const datadogCalls = stack.ddRun.requests.filter((r) => r.path === SEARCH_PATH).length;
@@ -518,6 +544,25 @@ async function busyRun(stack: Stack, rep: number, busyEvents: number, shape: 'bu
     rssPeakMb: peak,
     rssGrowthMb: peak - before.rssMb,
     rssAfterMb: after.rssMb,
+    memory,
+  };
+}
+
+/**
+ * What the busy run's RSS growth is made of, from the worker's own sampling (the repetition whose growth is nearest the
+ * median): at the moment of its RSS peak, each part's growth over the sample after the GC before the run. `other` is
+ * what neither V8's heap nor its Buffers hold: the SDK's native core, code, thread stacks, allocator slack.
+ */
+function memoryBreakdown(full: FullRep[]): Record<string, number> {
+  const middle = median(full.map((r) => r.rssGrowthMb));
+  const rep = [...full].sort((a, b) => Math.abs(a.rssGrowthMb - middle) - Math.abs(b.rssGrowthMb - middle))[0];
+  const { before, atPeak, max } = rep.memory;
+  const grew = (key: keyof MemorySample) => round(atPeak[key] - before[key], 1);
+  const other = atPeak.rss - atPeak.heapTotal - atPeak.external - (before.rss - before.heapTotal - before.external);
+  return {
+    rss: grew('rss'), heap_total: grew('heapTotal'), new_space: grew('newSpace'), old_space: grew('oldSpace'),
+    large_objects: grew('largeObjects'), external: grew('external'), other: round(other, 1),
+    heap_total_max: round(max.heapTotal - before.heapTotal, 1), new_space_max: round(max.newSpace, 1),
   };
 }
 
@@ -690,6 +735,7 @@ function summarize(report: Report): Record<string, unknown> {
     rss_growth_mb: report.busyFailure ? round(report.busyFailure.rssGrowthMb, 1) : round(med((r) => r.rssGrowthMb), 1),
     rss_growth_events: report.busyFailure ? report.busyFailure.events : full.length ? med((r) => r.busyEventsServed) : null,
     rss_growth_mb_completed_runs: round(med((r) => r.rssGrowthMb), 1),
+    rss_growth_breakdown_mb: full.length ? memoryBreakdown(full) : null,
     rss_growth_mb_1m: report.wide ? round(report.wide.rssGrowthMb, 1) : null,
     rss_growth_events_1m: report.wide ? (isFailure(report.wide) ? report.wide.events : report.wide.busyEventsServed) : null,
     rss_growth_1m_people: report.wide ? Math.ceil(report.options.wideEvents / WIDE_EVENTS_PER_PERSON) : null,
@@ -809,6 +855,10 @@ function printTable(report: Report, json: Record<string, unknown>): void {
     row('ratio run / pagination', `${json.run_wall_ratio_vs_pagination}`, `target ≤ 1.1; each: ${(json.run_wall_ratio_all as number[]).join(', ')}`);
     row('same pages, bytes only (the scan\'s reader, no event parsed)', `${json.byte_pagination_wall_s} s`, `run / this: ${json.run_wall_ratio_vs_byte_pagination}`);
     row('worker RSS growth (child VmRSS/VmHWM)', `${json.rss_growth_mb_completed_runs} MB`, `${json.rss_before_mb} → ${json.rss_peak_mb} MB`);
+    const parts = json.rss_growth_breakdown_mb as Record<string, number> | null;
+    if (parts) {
+      row('  of which, at the peak (worker\'s own sampling)', `heap ${parts.heap_total} MB`, `new space ${parts.new_space}, old ${parts.old_space}, large objects ${parts.large_objects}; Buffers ${parts.external}; other ${parts.other} MB`);
+    }
     row('Datadog search calls / pages', `${json.datadog_calls} / ${json.pages}`, 'target ≤ pages + 1');
     row('history events quiet / busy', `${json.history_events_quiet} / ${json.history_events_busy}`, 'target equal, quiet ≤ 40');
     row('history bytes quiet / busy (proto)', `${fmtInt(json.history_bytes_quiet as number)} / ${fmtInt(json.history_bytes_busy as number)}`);
@@ -913,7 +963,7 @@ async function main(): Promise<void> {
       log(isFailure(report.wide) ? `the wide-window run did not complete: ${report.wide.error}` : `wide-window run: RSS +${round(report.wide.rssGrowthMb, 1)} MB, run ${round(report.wide.busy.wallMs / 1000, 2)} s, pagination ${round(report.wide.pagination.ms / 1000, 2)} s`);
     }
     await clearOfPageTick(90_000);
-    for (const events of new Set([options.busyEvents, busyEvents])) {
+    for (const events of options.diagnosis ? new Set([options.busyEvents, busyEvents]) : []) {
       log(`diagnosis: a scan of ${fmtInt(events)} busy events without HTTP (child process)`);
       report.scanProfiles.push(await scanProfile(events));
     }
@@ -931,8 +981,12 @@ async function main(): Promise<void> {
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+// Exits when done: a deadline's timer still pending (a run's or the worker's readiness) must not hold the bench for minutes.
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
 

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { v2 } from '@datadog/datadog-api-client';
 import { createDatadogAuditClient } from '../src/activities/datadog-client';
@@ -18,6 +19,8 @@ import { createAuditSpikeWorker } from '../src/worker';
  *                                           With bytesOnly: the scan's own reader (searchPage: the page as bytes,
  *                                           framed, no event parsed), the least any reader of these pages can do.
  *   { type: 'gc' }                          a full GC (the child runs with --expose-gc) before an RSS baseline.
+ *   { type: 'memory-watch', on }            starts sampling the heap by space and the Buffers outside it; off
+ *                                           replies { type: 'memory-watched', before, atPeak, max } (MemorySample).
  *   { type: 'stop' }                        shuts the worker down and exits.
  * Environment: BENCH_TEMPORAL_ADDRESS, BENCH_TASK_QUEUE, BENCH_BUNDLE (a workflow bundle file), and the secrets
  * (DD_API_KEY, DD_APP_KEY, PAGERDUTY_ROUTING_KEY) as a deployment would set them.
@@ -26,7 +29,58 @@ import { createAuditSpikeWorker } from '../src/worker';
 type Message =
   | { type: 'paginate'; id: number; target: DatadogTarget; body: v2.AuditLogsSearchEventsRequest; bytesOnly?: boolean }
   | { type: 'gc' }
+  | { type: 'memory-watch'; on: boolean }
   | { type: 'stop' };
+
+/** Where the worker's memory is, in MiB: the V8 heap by space, what lives outside it (Buffers), and the process's RSS. */
+export interface MemorySample {
+  rss: number;
+  heapTotal: number;
+  newSpace: number;
+  oldSpace: number;
+  largeObjects: number;
+  external: number;
+}
+
+function memorySample(): MemorySample {
+  const usage = process.memoryUsage();
+  const spaces = new Map(getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size / 2 ** 20]));
+  return {
+    rss: usage.rss / 2 ** 20,
+    heapTotal: usage.heapTotal / 2 ** 20,
+    newSpace: spaces.get('new_space') ?? 0,
+    oldSpace: spaces.get('old_space') ?? 0,
+    largeObjects: (spaces.get('large_object_space') ?? 0) + (spaces.get('new_large_object_space') ?? 0),
+    external: usage.external / 2 ** 20,
+  };
+}
+
+/**
+ * Samples the worker's memory every 20 ms while on; off answers with the sample before, the one at the RSS peak, and
+ * each figure's own maximum, so the bench can say what the growth is made of.
+ */
+function createMemoryWatch() {
+  let timer: NodeJS.Timeout | undefined;
+  let before: MemorySample | undefined;
+  let atPeak: MemorySample | undefined;
+  let max: MemorySample | undefined;
+  return {
+    start() {
+      before = memorySample();
+      atPeak = { ...before };
+      max = { ...before };
+      timer = setInterval(() => {
+        const now = memorySample();
+        if (now.rss > atPeak!.rss) atPeak = now;
+        for (const key of Object.keys(now) as Array<keyof MemorySample>) max![key] = Math.max(max![key], now[key]);
+      }, 20);
+    },
+    stop() {
+      clearInterval(timer);
+      return { before, atPeak, max };
+    },
+  };
+}
 
 function send(message: unknown): void {
   process.send?.(message);
@@ -73,12 +127,16 @@ async function main(): Promise<void> {
     identity: `bench-worker-${process.pid}`,
   });
   const running = worker.run();
+  const memoryWatch = createMemoryWatch();
   process.on('message', (raw: Message) => {
     if (raw.type === 'paginate') {
       paginate(raw.target, raw.body, raw.bytesOnly).then(
         (result) => send({ type: 'paginated', id: raw.id, ...result }),
         (error: unknown) => send({ type: 'paginated', id: raw.id, error: String(error) }),
       );
+    } else if (raw.type === 'memory-watch') {
+      if (raw.on) memoryWatch.start();
+      else send({ type: 'memory-watched', ...memoryWatch.stop() });
     } else if (raw.type === 'gc') {
       (globalThis as { gc?: () => void }).gc?.();
       send({ type: 'gc-done' });

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { WORKER_V8_FLAGS } from '../../src/worker-settings';
 import { applySchedule } from '../../src/schedule';
 import type { RunResult } from '../../src/workflows/run-result';
 import { ACTIONS, burst } from '../../sim/audit-events';
@@ -16,7 +17,7 @@ import { WorkerProcess } from '../support/worker-process';
  * threshold, plus one real burst, is read by one org, then by four orgs at once. Skipped, saying why, where cgroups are
  * not writable.
  */
-const CONTAINER_SETTINGS = { NODE_OPTIONS: '--max-old-space-size=320', AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: '4' };
+const CONTAINER_SETTINGS = { NODE_OPTIONS: `--max-old-space-size=320 ${WORKER_V8_FLAGS.join(' ')}`, AUDIT_SPIKE_MAX_CONCURRENT_ACTIVITIES: '4' };
 const LIMIT_BYTES = 512 * 1024 * 1024;
 const EVENTS = 300_000;
 const MIN = 60_000;

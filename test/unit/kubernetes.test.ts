@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { loadFleet } from '../../src/config/fleet';
-import { workerRuntimeSettings } from '../../src/worker-settings';
+import { WORKER_V8_FLAGS, workerRuntimeSettings } from '../../src/worker-settings';
 
 /**
  * #25: deploy/kubernetes, validated without a cluster. The real kustomize (scripts/setup-kustomize.sh builds the pinned
@@ -244,6 +244,7 @@ describe.each(VARIANTS)('kustomize build %s', (variant) => {
     const heapMb = Number(/--max-old-space-size=(\d+)/.exec(value('NODE_OPTIONS'))?.[1]);
     expect(heapMb).toBeGreaterThanOrEqual(256);
     expect(heapMb).toBeLessThanOrEqual(512 * 0.8);
+    for (const flag of WORKER_V8_FLAGS) expect(value('NODE_OPTIONS').split(' ')).toContain(flag);
     expect(worker.args).toEqual(['worker']);
   });
 
