@@ -180,9 +180,11 @@ export class PendingEvidence {
 
   private write(slot: number, facts: EventFacts): void {
     // One write of the texts joined (a short-lived string): the slot then holds copies, the event's own strings none.
-    // Past SLOT_BYTES, Buffer.write stops at the last whole character that fits.
-    let text = facts.id;
-    for (let i = 1; i < TEXT_FIELDS.length; i++) text += SEPARATOR + (facts[TEXT_FIELDS[i]] ?? '');
+    // Past SLOT_BYTES, Buffer.write stops at the last whole character that fits. Spelled out in TEXT_FIELDS' order:
+    // named reads, where a loop over the field names read each through a lookup by name.
+    const text = `${facts.id}${SEPARATOR}${facts.country ?? ''}${SEPARATOR}${facts.ip ?? ''}${SEPARATOR}${facts.authMethod ?? ''}`
+      + `${SEPARATOR}${facts.actorType ?? ''}${SEPARATOR}${facts.assetType ?? ''}${SEPARATOR}${facts.assetId ?? ''}`
+      + `${SEPARATOR}${facts.assetName ?? ''}${SEPARATOR}${facts.message}${SEPARATOR}${facts.userAgent ?? ''}`;
     const { chunk, offset } = this.chunkOf(slot);
     this.lengths[slot] = chunk.write(text, offset, SLOT_BYTES, 'utf8');
     this.times[slot] = facts.ts;
