@@ -126,5 +126,20 @@ export function parseIsoUtc(text: string): number {
     for (let i = end; i < 23; i++) millis *= 10;
   }
   if (day > daysInMonth(year, month)) return Number.NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  return utcMillis(year, month, day, hour, minute, second, millis);
+}
+
+/**
+ * `Date.UTC(year, month - 1, …)` for a valid date of years 0-9999, in plain arithmetic: Date.UTC is a call into the
+ * runtime, a good part of reading an event's time. Days from the civil date counted from March, so that the leap day
+ * ends a year (H. Hinnant's days_from_civil). Years 0-99 are 1900-1999, as Date.UTC has them.
+ */
+function utcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number, millis: number): number {
+  const marchYear = (year <= 99 ? year + 1900 : year) - (month <= 2 ? 1 : 0);
+  const era = Math.floor(marchYear / 400);
+  const yearOfEra = marchYear - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const daysSince1970 = era * 146_097 + dayOfEra - 719_468;
+  return daysSince1970 * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1_000 + millis;
 }
