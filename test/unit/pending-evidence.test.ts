@@ -170,16 +170,23 @@ describe('Scan: no deserialized event outlives its page', () => {
 });
 
 describe('Scan: expired hits leave as the scan goes', () => {
-  test('one pass over the actors per horizon of event time, not per event', () => {
+  test('a few passes over the actors per horizon of event time, not per event; hits held for 17.5 minutes, not 25', () => {
     const scan = startScan();
-    const passes = jest.spyOn(scan as unknown as { dropExpired(cutoff: number): void }, 'dropExpired');
+    const passes = jest.spyOn(scan as unknown as { dropExpired(cutoff: number, removeEmptied: boolean): void }, 'dropExpired');
     // 40 minutes of events, one every 2 s, by 1,200 people under every threshold.
     for (let i = 0; i < 1_200; i++) scan.add(auditEvent(T0 - 50 * MIN + i * 2 * SEC, person(i), ACTIONS.roleGrant));
-    // The default catalog's horizon is 10 minutes: at most one pass per 10 minutes of the 40.
-    expect(passes.mock.calls.length).toBeGreaterThanOrEqual(2);
-    expect(passes.mock.calls.length).toBeLessThanOrEqual(4);
+    // The default catalog's horizon is 10 minutes: at most one pass removing actors per 10 minutes of the 40, and at
+    // most four passes in all per 10 minutes.
+    const removing = passes.mock.calls.filter(([, removeEmptied]) => removeEmptied).length;
+    expect(removing).toBeGreaterThanOrEqual(2);
+    expect(removing).toBeLessThanOrEqual(4);
+    expect(passes.mock.calls.length).toBeLessThanOrEqual(16);
     // Actors whose hits all expired are gone before the end of the window: at most the last horizon and margin's.
-    const carried = Object.keys((scan as unknown as { state: { actors: object } }).state.actors).length;
-    expect(carried).toBeLessThan(1_200);
+    const actors = (scan as unknown as { state: { actors: Record<string, { hits: Record<string, number[]> }> } }).state.actors;
+    expect(Object.keys(actors).length).toBeLessThan(1_200);
+    // Hits held at the end: at most horizon × 1.25 + the 5-minute margin (17.5 minutes: 525 events at one per 2 s);
+    // with one pass per horizon they were 25 minutes' (750).
+    const hits = Object.values(actors).reduce((sum, actor) => sum + Object.values(actor.hits).reduce((n, ruleHits) => n + ruleHits.length / 2, 0), 0);
+    expect(hits).toBeLessThanOrEqual(526);
   });
 });
