@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { dataConverterFromEnv } from './codec/data-converter';
+import { compactScheduleArgs } from './config/schedule-args';
 import { FLEET_APPLY_DEFAULTS } from './config/fleet';
 import { phaseOffsetMs } from './config/phase-offset';
 import type { ResolvedConfig } from './config/resolve';
@@ -41,7 +42,8 @@ export function scheduleOptions(config: ResolvedConfig): ScheduleOptions {
     action: {
       type: 'startWorkflow',
       workflowType: auditSpikeWorkflow,
-      args: [args],
+      // The defaults by reference (schedule-args.ts): a run's start event stores 1.5 KB of config instead of 14 KB.
+      args: [compactScheduleArgs(args)],
       taskQueue: schedule.taskQueue,
       workflowId: schedule.scheduleId,
       workflowExecutionTimeout: '6 hours',
@@ -54,12 +56,21 @@ export function scheduleOptions(config: ResolvedConfig): ScheduleOptions {
   };
 }
 
-/** The watched rules as Temporal markdown, shown on every run's page. */
-function ruleDetails(config: ResolvedConfig): string {
-  const enabled = config.args.detection.rules.filter((rule) => rule.enabled);
+/**
+ * The watched rules as Temporal markdown, shown on every run's page: one line per threshold, naming its rules
+ * ("3+ → error, 10+ → critical within 10 min: role_grant, api_key_create"). Stored in every run's start event, so it
+ * says each threshold once rather than once per rule (#24: 0.6 KB instead of 1.1 KB with the default catalog).
+ */
+export function ruleDetails(config: ResolvedConfig): string {
+  const byThreshold = new Map<string, string[]>();
+  for (const rule of config.args.detection.rules) {
+    if (!rule.enabled) continue;
+    const threshold = `${rule.tiers.map((tier) => `${tier.count}+ → ${tier.severity}`).join(', ')} within ${rule.windowMs / 60_000} min`;
+    byThreshold.set(threshold, [...(byThreshold.get(threshold) ?? []), rule.id]);
+  }
   return [
     `Every ${config.schedule.intervalMs / 60_000} min, per actor:`,
-    ...enabled.map((rule) => `- **${rule.id}**: ${rule.tiers.map((tier) => `${tier.count}+ → ${tier.severity}`).join(', ')} within ${rule.windowMs / 60_000} min`),
+    ...[...byThreshold].map(([threshold, ids]) => `- ${threshold}: ${ids.join(', ')}`),
   ].join('\n');
 }
 
@@ -75,7 +86,7 @@ function fingerprint(args: unknown, intervalMs: number, offsetMs: number, taskQu
 
 function configFingerprint(config: ResolvedConfig): string {
   const { args, schedule } = config;
-  return fingerprint(args, schedule.intervalMs, phaseOffsetMs(args.orgId, schedule.intervalMs), schedule.taskQueue, schedule.catchupWindowMs);
+  return fingerprint(compactScheduleArgs(args), schedule.intervalMs, phaseOffsetMs(args.orgId, schedule.intervalMs), schedule.taskQueue, schedule.catchupWindowMs);
 }
 
 /** A short digest of the fingerprint, kept in the Schedule's note: listing Schedules shows it, so an unchanged org costs no request. */

@@ -20,12 +20,22 @@ export interface LatestRunInput {
   knownCursor?: number;
 }
 
-/** The newest completed run: which one, where it left off, and its whole result only when it is newer than the asker's. */
+/**
+ * What a run takes over from the one before: where it left off and where its state is. The rest of a result (report,
+ * counts, incidents) is for people, on the earlier run's page: a copy here would be stored again in the asker's history.
+ */
+export type CarriedResult = Pick<RunResult, 'v' | 'orgId' | 'cursor' | 'stateRef' | 'state'>;
+
+/** The newest completed run: which one, where it left off, and what it carries over only when it is newer than the asker's. */
 export interface LatestRun {
   workflowId: string;
   runId: string;
   cursor: number;
-  result?: RunResult;
+  result?: CarriedResult;
+}
+
+function carriedPart(result: RunResult): CarriedResult {
+  return { v: result.v, orgId: result.orgId, cursor: result.cursor, ...(result.stateRef ? { stateRef: result.stateRef } : { state: result.state }) };
 }
 
 /**
@@ -55,7 +65,7 @@ export function createFindLatestRunResult(deps: { temporalClient?: Client }) {
         const result: unknown = await handle.result();
         if (!isRunResult(result, input.orgId)) continue;
         const newer = input.knownCursor === undefined || result.cursor > input.knownCursor;
-        return { workflowId, runId: firstExecutionRunId, cursor: result.cursor, ...(newer ? { result } : {}) };
+        return { workflowId, runId: firstExecutionRunId, cursor: result.cursor, ...(newer ? { result: carriedPart(result) } : {}) };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) continue;
         throw error;

@@ -1,8 +1,15 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
+import { expandScheduleArgs } from '../config/schedule-args';
 import { runArgsHash, type ArgsRef } from '../workflows/run-args-ref';
 import { needsAttention } from './failures';
+
+/** A run's arguments, validated, and what putting back its default rules had to say (see expandScheduleArgs). */
+export interface LoadedRunArgs {
+  args: AuditSpikeArgs;
+  warnings: string[];
+}
 
 /** gRPC NOT_FOUND: the run is unknown, or its history is gone. */
 const NOT_FOUND = 5;
@@ -13,7 +20,7 @@ const NOT_FOUND = 5;
  * parses them. The config then lives once in the run's history, in its start event, instead of again in every scan's
  * input. A reference to another config than the run saw (hash mismatch) or to a run that is gone fails the attempt.
  */
-export async function loadRunArgs(client: Client, ref: ArgsRef): Promise<AuditSpikeArgs> {
+export async function loadRunArgs(client: Client, ref: ArgsRef): Promise<LoadedRunArgs> {
   let response;
   try {
     response = await client.workflowService.getWorkflowExecutionHistory({
@@ -35,7 +42,8 @@ export async function loadRunArgs(client: Client, ref: ArgsRef): Promise<AuditSp
   if (hash !== ref.hash) {
     throw needsAttention('RunArgsMismatch', `the start input of run ${ref.from.workflowId} (${ref.from.runId}) hashes to ${hash}, not ${ref.hash} as the workflow saw it`);
   }
-  const parsed = AuditSpikeArgsSchema.safeParse(raw);
+  const expanded = expandScheduleArgs(raw);
+  const parsed = AuditSpikeArgsSchema.safeParse(expanded.args);
   if (!parsed.success) throw needsAttention('BadScanInput', `the run's arguments are invalid:\n${describeIssues(parsed.error).join('\n')}`);
-  return parsed.data;
+  return { args: parsed.data, warnings: expanded.warnings };
 }

@@ -132,7 +132,7 @@ function parseCheckpoint(value: unknown): { cursor: string; pages: number; progr
 
 export interface ScanDeps {
   /** Reads the arguments a run was started with (the config an input refers to); needs a Temporal client. */
-  loadArgs?(ref: ArgsRef): Promise<Pick<AuditSpikeArgs, 'datadog' | 'detection'>>;
+  loadArgs?(ref: ArgsRef): Promise<{ args: Pick<AuditSpikeArgs, 'datadog' | 'detection'>; warnings: string[] }>;
   datadogFor(orgId: string, target: z.infer<typeof DatadogTargetSchema>): DatadogAuditClient;
   detectorFor(detection: z.infer<typeof DetectionSettingsSchema>, latenessMs: number): Detector;
   /** Fetches the state a run's last scan returned (from its history); absent when the worker has no Temporal client. */
@@ -353,7 +353,7 @@ export function createScanAuditEvents(deps: ScanDeps) {
   return async function scanAuditEvents(rawInput: ScanInput): Promise<PackedScanOutput> {
     const parsed = ScanInputSchema.safeParse(rawInput);
     if (!parsed.success) throw needsAttention('BadScanInput', `scanAuditEvents got invalid input:\n${describeIssues(parsed.error).join('\n')}`);
-    const input = await withConfig(deps, parsed.data);
+    const { input, warnings: configWarnings } = await withConfig(deps, parsed.data);
     const loaded = await startingState(deps, rawInput, input.window.from);
     const state = loaded.state;
     const ctx = Context.current();
@@ -385,7 +385,8 @@ export function createScanAuditEvents(deps: ScanDeps) {
       checkpoint: (beat) => ctx.heartbeat(beat),
     });
     if (baselines && deps.baselines) await deps.baselines.save(input.orgId, taskQueue, baselines.baselines, input.window.to, detector.methods.forgetAfterMs);
-    const { packed, ...kept } = keepWithinBudget(loaded.warning ? { ...output, warnings: [loaded.warning, ...output.warnings] } : output, detector, input.latenessMs);
+    const said = [...configWarnings, ...(loaded.warning ? [loaded.warning] : [])];
+    const { packed, ...kept } = keepWithinBudget(said.length ? { ...output, warnings: [...said, ...output.warnings] } : output, detector, input.latenessMs);
     // The Datadog query follows from the config (auditQueryFor): the run's history need not keep a copy of it each run.
     const { query: _query, ...returned } = kept;
     return { ...returned, state: packed };
@@ -393,14 +394,14 @@ export function createScanAuditEvents(deps: ScanDeps) {
 }
 
 /** The input with its config: as sent, or read from the start input of the run it names (checked against its hash). */
-async function withConfig(deps: ScanDeps, input: ScanInput): Promise<ResolvedScanInput> {
+async function withConfig(deps: ScanDeps, input: ScanInput): Promise<{ input: ResolvedScanInput; warnings: string[] }> {
   const { config, datadog, detection, ...rest } = input;
-  if (!config) return { ...rest, datadog: datadog!, detection: detection! };
+  if (!config) return { input: { ...rest, datadog: datadog!, detection: detection! }, warnings: [] };
   if (!deps.loadArgs) {
     throw needsAttention('NoTemporalClient', 'The config is kept in the run\'s start input, and this worker has no Temporal client to read it: start the worker with `audit-spike worker` (or pass temporalClient to createAuditSpikeWorker)');
   }
-  const args = await deps.loadArgs(config);
-  return { ...rest, datadog: args.datadog, detection: args.detection };
+  const { args, warnings } = await deps.loadArgs(config);
+  return { input: { ...rest, datadog: args.datadog, detection: args.detection }, warnings };
 }
 
 /**

@@ -1,7 +1,9 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditSpikeActivities } from '../activities';
+import type { CarriedResult } from '../activities/latest-run-result';
 import { AuditSpikeArgsSchema, describeIssues, type AuditSpikeArgs } from '../config/args-schema';
+import { expandScheduleArgs, type ScheduleArgs } from '../config/schedule-args';
 import { lateAfterMs, planRun } from '../detection/plan';
 import { zeroCounters, type ScanCounters, type ScanWindow, type SuppressedBurst } from '../detection/scan';
 import { emptyState, type StoredState } from '../detection/state';
@@ -118,9 +120,9 @@ function scheduledTime(): number {
  * Where the last run left off: the Schedule's last completion result, or a newer completed run of the same Schedule
  * (a manual trigger's runs are outside the Schedule's result chain). Neither → undefined, and the run reads the look-back.
  */
-async function previousResult(orgId: string, lookups: Lookups): Promise<RunResult | undefined> {
+async function previousResult(orgId: string, lookups: Lookups): Promise<CarriedResult | undefined> {
   const info = workflowInfo();
-  let best: RunResult | undefined;
+  let best: CarriedResult | undefined;
   if (isRunResult(info.lastResult, orgId)) best = info.lastResult;
   else if (info.lastResult !== undefined) log.warn('Ignoring a previous result of another shape or org', { orgId });
   const scheduleId = info.typedSearchAttributes.get(SCHEDULED_BY);
@@ -129,7 +131,7 @@ async function previousResult(orgId: string, lookups: Lookups): Promise<RunResul
       const latest = await lookups.findLatestRunResult({ scheduleId, orgId, currentWorkflowId: info.workflowId, currentRunId: info.firstExecutionRunId, ...(best ? { knownCursor: best.cursor } : {}) });
       // A result newer than the last completion result comes whole; otherwise only which run it is (never a second copy).
       // An activity result recorded by an earlier version is the result itself.
-      const found: RunResult | undefined = isRunResult(latest, orgId) ? latest : latest?.result;
+      const found: CarriedResult | undefined = isRunResult(latest, orgId) ? latest : latest?.result;
       if (found && (!best || found.cursor > best.cursor)) best = found;
     } catch (error) {
       log.warn('Could not look up the newest completed run; using the last completion result', { orgId, error: String(error) });
@@ -173,8 +175,9 @@ function addCounters(total: ScanCounters & { pages: number }, more: ScanCounters
  * One scheduled run: read the audit trail since the previous run's cursor, detect bursts, page once per burst.
  * Deterministic and I/O-free; the previous run's result arrives as the Schedule's last completion result.
  */
-export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs): Promise<RunResult> {
-  const parsed = AuditSpikeArgsSchema.safeParse(rawArgs);
+export async function auditSpikeWorkflow(rawArgs: AuditSpikeArgs | ScheduleArgs): Promise<RunResult> {
+  // A Schedule applied since #24 names the defaults by reference: put back from this worker's to validate.
+  const parsed = AuditSpikeArgsSchema.safeParse(expandScheduleArgs(rawArgs).args);
   if (!parsed.success) {
     throw ApplicationFailure.create({
       type: 'BadScheduleArguments',

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { createFindLatestRunResult } from '../../src/activities/latest-run-result';
-import type { RunResult } from '../../src/workflows/run-result';
+import { isRunResult, type RunResult } from '../../src/workflows/run-result';
 
 function resultAt(cursor: number): RunResult {
   return {
@@ -29,9 +29,12 @@ describe('findLatestRunResult: which run is newest, and its state only when the 
   const find = createFindLatestRunResult({ temporalClient: fakeClient() });
   const ask = { scheduleId: 's', orgId: 'acme', currentWorkflowId: 'wf-3' };
 
-  test('without a result of its own, the asker gets the newest result whole', async () => {
+  test('without a result of its own, the asker gets what the newest result carries over: cursor and state, not its report', async () => {
     const latest = await find(ask);
-    expect(latest).toEqual({ workflowId: 'wf-2', runId: 'run-wf-2', cursor: 2000, result: resultAt(2000) });
+    const { v, orgId, cursor, stateRef, state } = resultAt(2000);
+    expect(latest).toEqual({ workflowId: 'wf-2', runId: 'run-wf-2', cursor: 2000, result: JSON.parse(JSON.stringify({ v, orgId, cursor, stateRef, state })) });
+    expect(isRunResult(latest?.result, 'acme')).toBe(true);
+    expect(JSON.stringify(latest)).not.toContain('report');
   });
 
   test('when the asker already has that run\'s result (same cursor), no second copy of the state', async () => {
@@ -40,7 +43,7 @@ describe('findLatestRunResult: which run is newest, and its state only when the 
     expect(JSON.stringify(latest)).not.toContain('state');
   });
 
-  test('a newer run than the asker\'s result comes whole', async () => {
+  test('a newer run than the asker\'s result comes (its carried part)', async () => {
     expect((await find({ ...ask, knownCursor: 1500 }))?.result?.cursor).toBe(2000);
   });
 

@@ -7,6 +7,7 @@ import { createScanAuditEvents, type PackedScanOutput, type ScanInput } from '..
 import { Detector } from '../../src/detection/detector';
 import { runArgsHash } from '../../src/workflows/run-args-ref';
 import { argsFrom } from '../support/settings';
+import { compactScheduleArgs } from '../../src/config/schedule-args';
 
 /** A codec that XORs every byte: the start input as stored is not the JSON, as with payload encryption. */
 const xor: PayloadCodec = {
@@ -18,7 +19,9 @@ const xor: PayloadCodec = {
   },
 };
 
-const raw = argsFrom('detection:\n  rules:\n    - id: role_grant\n      tiers: [{ count: 4, severity: error }]\n');
+const full = argsFrom('detection:\n  rules:\n    - id: role_grant\n      tiers: [{ count: 4, severity: error }]\n');
+/** As a Schedule stores them: the default rules by reference, role_grant (overridden) in full. */
+const raw = compactScheduleArgs(full);
 
 /** A client whose run `wf` was started with `raw`; the history requests it got are kept. */
 async function clientWithRun(requests: unknown[]): Promise<Client> {
@@ -38,9 +41,14 @@ async function clientWithRun(requests: unknown[]): Promise<Client> {
 describe("loadRunArgs: the config a scan reads from its run's start input", () => {
   test('one event read, decoded through the client\'s codecs, parsed as the workflow parses it', async () => {
     const requests: unknown[] = [];
-    const args = await loadRunArgs(await clientWithRun(requests), { from: { workflowId: 'wf', runId: 'r1' }, hash: runArgsHash(raw) });
+    const { args, warnings } = await loadRunArgs(await clientWithRun(requests), { from: { workflowId: 'wf', runId: 'r1' }, hash: runArgsHash(raw) });
     expect(requests).toEqual([{ namespace: 'ns', execution: { workflowId: 'wf', runId: 'r1' }, maximumPageSize: 1 }]);
+    expect(raw.detection.rules).toContainEqual(expect.stringMatching(/^api_key_create@[0-9a-f]{16}$/));
+    expect(raw.detection.templates).toMatch(/^default@/);
     expect(args.detection.rules.find((rule) => rule.id === 'role_grant')?.tiers).toEqual([{ count: 4, severity: 'error' }]);
+    // The default rules come back in full, as the config resolved them.
+    expect(args).toEqual(full);
+    expect(warnings).toEqual([]);
     expect(args.datadog).toEqual(raw.datadog);
   });
 
@@ -83,14 +91,14 @@ describe('scanAuditEvents with its config by reference', () => {
     const config = { from: { workflowId: 'wf', runId: 'r1' }, hash: runArgsHash(raw) };
     const output: PackedScanOutput = await run(scan, { ...input, config });
     expect(refs).toEqual([config]);
-    expect(detections).toEqual([raw.detection]);
+    expect(detections).toEqual([full.detection]);
     expect(bodies.at(-1)?.filter?.query).toContain('@asset.type:role');
     expect(output).not.toHaveProperty('query');
 
     const noClient = createScanAuditEvents({ datadogFor: () => empty, detectorFor: (d, l) => new Detector(d, l) });
     await expect(run(noClient, { ...input, config })).rejects.toMatchObject({ type: 'NoTemporalClient' });
     // Both forms, or neither, is a bad input.
-    await expect(run(noClient, { ...input, config, datadog: raw.datadog, detection: raw.detection })).rejects.toMatchObject({ type: 'BadScanInput' });
+    await expect(run(noClient, { ...input, config, datadog: full.datadog, detection: full.detection })).rejects.toMatchObject({ type: 'BadScanInput' });
     await expect(run(noClient, input)).rejects.toMatchObject({ type: 'BadScanInput' });
   });
 });
