@@ -11,7 +11,7 @@ import { summarize, type IncidentSummary } from './summary';
 import { suppressionFor } from './suppression';
 import { higherSeverity, severityRank, type AuditEventLike, type Severity } from './types';
 import { nthSmallest } from './select';
-import { addHit, busiestSpanContaining, countSince, dropBefore, dropOldest, hitCount, tierFor, type Hits } from './windows';
+import { busiestSpanContaining, countSince, dropBefore, dropOldest, hitCount, insertHit, tierFor, type Hits } from './windows';
 
 /** The span one scan reads: [readFrom, to). Events in [readFrom, from) were read before and are re-read for late arrivals. */
 export interface ScanWindow {
@@ -269,8 +269,8 @@ export class Scan {
     let isNew = false;
     for (const index of matched) {
       const ruleId = compiled.rules[index].id;
-      if (addHit(actorState.hits, ruleId, ts, idHash)) isNew = true;
-      const hits = actorState.hits[ruleId];
+      const hits = (actorState.hits[ruleId] ??= []);
+      if (insertHit(hits, ts, idHash)) isNew = true;
       const count = hitCount(hits);
       if (count > settings.limits.maxHitsPerRule * 1.25) dropOldest(hits, count - settings.limits.maxHitsPerRule);
     }
@@ -355,8 +355,8 @@ export class Scan {
       for (const ruleId of crossedRules) if (!(crossedAt[ruleId] >= ts)) crossedAt[ruleId] = ts;
       for (const { index } of methods.correlate(crossedAt, ts, crossedRules) ?? []) {
         const rule = compiled.rules[index];
-        addHit(actorState.hits, rule.id, ts, idHash);
-        const hits = actorState.hits[rule.id];
+        const hits = (actorState.hits[rule.id] ??= []);
+        insertHit(hits, ts, idHash);
         const severity = tierFor(rule.tiers, busiestSpanContaining(hits, ts, rule.windowMs).count);
         if (!matched.includes(index)) matched.push(index);
         if (severity === undefined) continue;

@@ -47,31 +47,6 @@ export function insertHit(hits: Hits, ts: number, id: number): boolean {
   return true;
 }
 
-/** Up to this many numbers (8 hits), an append copies the array to its exact size instead of growing it (see addHit). */
-const EXACT_SIZE_UP_TO = 16;
-
-/**
- * Adds a hit to `table[key]` (made on the first one), as insertHit does: false, and nothing changed, when the same
- * event is already there. Most of a scan's hits arrays stay small (an actor under a rule's thresholds has a few hits
- * within its horizon), and V8 grows an array on a push past its capacity by half plus 16 slots: about 200 bytes for
- * one hit. Up to 8 hits an append replaces the array by an exact-size copy instead (`concat`: 70–100 bytes), so memory
- * follows the hits held, not the pushes (#22: a wide window's 160,000 small arrays). The caller reads `table[key]`
- * again afterwards: the array may be a new one.
- */
-export function addHit(table: Record<string, Hits>, key: string, ts: number, id: number): boolean {
-  const hits = table[key];
-  if (hits === undefined) {
-    table[key] = [ts, id];
-    return true;
-  }
-  const n = hits.length;
-  if (n < EXACT_SIZE_UP_TO && (n === 0 || hits[n - 2] < ts)) {
-    table[key] = hits.concat(ts, id);
-    return true;
-  }
-  return insertHit(hits, ts, id);
-}
-
 export interface WindowCount {
   count: number;
   /** Timestamp of the earliest hit of that span. */
