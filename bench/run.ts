@@ -9,7 +9,7 @@ import { parseConfigText } from '../src/config/load';
 import type { ResolvedConfig } from '../src/config/resolve';
 import { auditQueryFor } from '../src/detection/query';
 import { applySchedule } from '../src/schedule';
-import { bundleWorkflows } from '../src/worker';
+import { bundleWorkflows } from '../src/workflow-bundle';
 import type { RunResult } from '../src/workflows/run-result';
 import { ACTIONS, auditEvent } from '../sim/audit-events';
 import { DatadogSimulator } from '../sim/datadog-sim';

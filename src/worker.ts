@@ -1,10 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { dataConverterFromEnv } from './codec/data-converter';
 import { startHealthServer, type HealthServer } from './health/server';
 import { installTelemetry } from './telemetry';
 import { DEFAULT_TASK_QUEUE, temporalSettings } from './temporal-connection';
+import { bundleWorkflows, prebuiltWorkflowBundle } from './workflow-bundle';
 import { workerRuntimeSettings, type WorkerVersion } from './worker-settings';
 
 export interface AuditSpikeWorkerOptions {
@@ -16,7 +17,10 @@ export interface AuditSpikeWorkerOptions {
   datadogClientFactory?: ActivityDeps['datadogClientFactory'];
   /** For runs that must find their predecessor's result themselves (manual triggers). */
   temporalClient?: Client;
-  /** A pre-built workflow bundle (tests build one and share it); by default the workflows are bundled from source. */
+  /**
+   * A pre-built workflow bundle (tests build one and share it); by default the one `npm run build` wrote, else the
+   * workflows are bundled from source.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
   /** Activities at once; bounds the worker's memory (SDK maxConcurrentActivityTaskExecutions, default 100 there). */
@@ -35,19 +39,12 @@ export interface AuditSpikeWorkerOptions {
   interceptors?: WorkerOptions['interceptors'];
 }
 
-/** Bundles the workflows with webpack's chatter kept to warnings and errors. */
-export function bundleWorkflows(): ReturnType<typeof bundleWorkflowCode> {
-  const quiet = () => undefined;
-  const loud = (message: string) => console.error(`workflow bundle: ${message}`);
-  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: loud, error: loud } });
-}
-
 export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    workflowBundle: options.workflowBundle ?? prebuiltWorkflowBundle() ?? (await bundleWorkflows()),
     activities: createActivities({
       env: options.env ?? process.env,
       ...(options.datadogClientFactory ? { datadogClientFactory: options.datadogClientFactory } : {}),
