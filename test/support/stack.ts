@@ -162,7 +162,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await datadog.stop();
       await pagerduty.stop();
       await server.stop();
-      rmSync(dir, { recursive: true, force: true });
+      // AUDIT_SPIKE_KEEP_TEST_DIR=1 keeps the server's database and the workers' logs, to read after a failure.
+      if (process.env.AUDIT_SPIKE_KEEP_TEST_DIR) console.warn(`kept the test stack's directory: ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
     },
   };
   return stack;
