@@ -11,7 +11,8 @@ import { summarize, type IncidentSummary } from './summary';
 import { suppressionFor } from './suppression';
 import { higherSeverity, severityRank, type AuditEventLike, type Severity } from './types';
 import { nthSmallest } from './select';
-import { busiestSpanContaining, countSince, dropBefore, dropOldest, hitCount, insertHit, tierFor, type Hits } from './windows';
+import { busiestSpanContaining, countSince, dropBefore, dropOldest, hitCount, tierFor, type Hits } from './windows';
+import { HitsPool } from './hits-pool';
 
 /** The span one scan reads: [readFrom, to). Events in [readFrom, from) were read before and are re-read for late arrivals. */
 export interface ScanWindow {
@@ -152,6 +153,7 @@ export class Scan {
   private readonly touched: Set<string>;
   private readonly closed: ClosedIncident[];
   private readonly pending = new PendingEvidence(PENDING_LIMITS);
+  private readonly hitsPool = new HitsPool();
   /** Actors whose incident this scan opened: events read again in the overlap still belong to its evidence. */
   private readonly openedHere = new Set<string>();
   /** The newest event time folded, and the event times of the last passes dropping expired hits (see TRIMS_PER_HORIZON). */
@@ -250,8 +252,9 @@ export class Scan {
       let kept = false;
       for (const ruleId in hits) {
         const ruleHits = hits[ruleId];
-        if (ruleHits.length > 0 && ruleHits[0] < cutoff) dropBefore(ruleHits, cutoff);
-        if (ruleHits.length > 0) kept = true;
+        // The pool may put the hits left into another array (then read again).
+        if (ruleHits.length > 0 && ruleHits[0] < cutoff) this.hitsPool.trim(hits, ruleId, cutoff);
+        if (hits[ruleId].length > 0) kept = true;
         else if (removeEmptied) delete hits[ruleId];
       }
       if (removeEmptied && !kept && actorState.incident === undefined && !crossedSince(actorState, this.newestTs - this.detector.methods.correlationMs)) delete actors[id];
@@ -269,8 +272,8 @@ export class Scan {
     let isNew = false;
     for (const index of matched) {
       const ruleId = compiled.rules[index].id;
-      const hits = (actorState.hits[ruleId] ??= []);
-      if (insertHit(hits, ts, idHash)) isNew = true;
+      if (this.hitsPool.add(actorState.hits, ruleId, ts, idHash)) isNew = true;
+      const hits = actorState.hits[ruleId];
       const count = hitCount(hits);
       if (count > settings.limits.maxHitsPerRule * 1.25) dropOldest(hits, count - settings.limits.maxHitsPerRule);
     }
@@ -355,8 +358,8 @@ export class Scan {
       for (const ruleId of crossedRules) if (!(crossedAt[ruleId] >= ts)) crossedAt[ruleId] = ts;
       for (const { index } of methods.correlate(crossedAt, ts, crossedRules) ?? []) {
         const rule = compiled.rules[index];
-        const hits = (actorState.hits[rule.id] ??= []);
-        insertHit(hits, ts, idHash);
+        this.hitsPool.add(actorState.hits, rule.id, ts, idHash);
+        const hits = actorState.hits[rule.id];
         const severity = tierFor(rule.tiers, busiestSpanContaining(hits, ts, rule.windowMs).count);
         if (!matched.includes(index)) matched.push(index);
         if (severity === undefined) continue;
