@@ -13,7 +13,7 @@ import { WorkerProcess } from '../support/worker-process';
  * Issue #22: a worker in a memory-limited container keeps paging. `audit-spike worker` runs in a cgroup v1 memory
  * cgroup of 512 MB, as a container with `memory: 512Mi` runs it (Node then sizes its heap from the limit), with the
  * worker's default settings for one org, and with the settings docs/performance.md gives for a 512 MiB container
- * (heap 384 MB, 4 activities at once) for four. One window of 300,000 sensitive events by 30,000 people under every
+ * (heap 320 MB, 4 activities at once) for four. One window of 300,000 sensitive events by 30,000 people under every
  * threshold, plus one real burst, is read by one org, then by four orgs at once. Skipped, saying why, where cgroups are
  * not writable.
  */
