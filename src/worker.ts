@@ -5,7 +5,7 @@ import { dataConverterFromEnv } from './codec/data-converter';
 import { startHealthServer, type HealthServer } from './health/server';
 import { installTelemetry } from './telemetry';
 import { DEFAULT_TASK_QUEUE, temporalSettings } from './temporal-connection';
-import { bundleWorkflows, prebuiltWorkflowBundle } from './workflow-bundle';
+import { workflowBundleFor } from './workflow-bundle';
 import { workerRuntimeSettings, type WorkerVersion } from './worker-settings';
 
 export interface AuditSpikeWorkerOptions {
@@ -35,16 +35,24 @@ export interface AuditSpikeWorkerOptions {
    * are PINNED (src/workflows/index.ts sets each one's deliberately).
    */
   versioning?: WorkerVersion;
+  /** Where start-up facts go (how the workflow bundle was had); none by default. */
+  log?: (line: string) => void;
   /** Extra interceptors (tests observe which worker ran what). */
   interceptors?: WorkerOptions['interceptors'];
 }
 
 export async function createAuditSpikeWorker(options: AuditSpikeWorkerOptions): Promise<Worker> {
+  let workflowBundle = options.workflowBundle;
+  if (!workflowBundle) {
+    const found = await workflowBundleFor();
+    workflowBundle = found.bundle;
+    options.log?.(`workflow bundle: ${found.source}`);
+  }
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: options.workflowBundle ?? prebuiltWorkflowBundle() ?? (await bundleWorkflows()),
+    workflowBundle,
     activities: createActivities({
       env: options.env ?? process.env,
       ...(options.datadogClientFactory ? { datadogClientFactory: options.datadogClientFactory } : {}),
@@ -93,7 +101,7 @@ export async function runWorker(env: Record<string, string | undefined> = proces
     const dataConverter = dataConverterFromEnv(env);
     const temporalClient = new Client({ connection: clientConnection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
     worker = await createAuditSpikeWorker({
-      connection, namespace: settings.namespace, taskQueue, temporalClient,
+      connection, namespace: settings.namespace, taskQueue, temporalClient, log: (line) => console.error(`audit-spike worker: ${line}`),
       ...(dataConverter ? { dataConverter } : {}),
       shutdownGraceTime: runtime.shutdownGraceMs,
       maxConcurrentActivities: runtime.maxConcurrentActivities,
