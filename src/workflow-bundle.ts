@@ -61,7 +61,8 @@ export function bundleInChildProcess(moduleFile = __filename): Promise<string> {
       if (typeof message?.code === 'string') code = message.code;
     });
     child.on('error', reject);
-    child.on('exit', (exitCode, signal) => {
+    // 'close', not 'exit': it comes once the IPC channel is closed too, so after every message the child sent.
+    child.on('close', (exitCode, signal) => {
       if (code !== undefined) resolve(code);
       else reject(new Error(`workflow bundle: the child process bundling the workflows exited (${signal ?? `code ${exitCode}`}) without a bundle`));
     });
@@ -75,9 +76,12 @@ export async function writePrebuiltWorkflowBundle(): Promise<void> {
 }
 
 if (require.main === module) {
-  const done = process.argv.includes(CHILD_FLAG)
-    ? bundleWorkflows().then(({ code }) => new Promise<void>((resolve, reject) => process.send!({ code }, (error: Error | null) => (error ? reject(error) : resolve()))))
-    : writePrebuiltWorkflowBundle();
+  const send = process.send?.bind(process);
+  const done = !process.argv.includes(CHILD_FLAG)
+    ? writePrebuiltWorkflowBundle()
+    : send
+      ? bundleWorkflows().then(({ code }) => new Promise<void>((resolve, reject) => send({ code }, undefined, undefined, (error: Error | null) => (error ? reject(error) : resolve()))))
+      : Promise.reject(new Error(`${CHILD_FLAG} is for the worker's own child process (it needs an IPC channel to send the bundle on)`));
   done.then(() => process.disconnect?.()).catch((error: unknown) => {
     console.error(`workflow bundle: ${(error as Error).message}`);
     process.exit(1);
