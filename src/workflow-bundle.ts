@@ -38,7 +38,7 @@ const CHILD_FLAG = '--send-to-parent';
  * - the prebuilt file when fresh;
  * - compiled code without it (a `tsc` after the build, an image built without `npm run build`): webpack runs in a
  *   short-lived child process and only the code comes back, so the worker's memory is the same either way. Bundling
- *   in the worker's own process kept 40 MB of heap and 60 MB of RSS for its life: measured, a worker started so in a
+ *   in the worker's own process kept 30-40 MB of heap and 50-60 MB of RSS for its life: measured, a worker started so in a
  *   512 MB container with four busy orgs was killed by the kernel (#22);
  * - from TypeScript sources (ts-node), where a child could not load this file: in this process, as before.
  */
@@ -47,8 +47,8 @@ export async function workflowBundleFor(
 ): Promise<{ bundle: NonNullable<WorkerOptions['workflowBundle']>; source: string }> {
   const prebuilt = prebuiltWorkflowBundle(bundleFile, compiledWorkflows);
   if (prebuilt) return { bundle: prebuilt, source: bundleFile };
-  const why = existsSync(bundleFile) ? `${bundleFile} is older than the compiled workflows` : `no ${bundleFile}`;
   if (moduleFile.endsWith('.ts')) return { bundle: await bundleWorkflows(), source: 'bundled from sources in this process' };
+  const why = existsSync(bundleFile) ? `${bundleFile} is older than the compiled workflows` : `no ${bundleFile}`;
   return { bundle: { code: await bundleInChildProcess(moduleFile) }, source: `bundled in a child process (${why}; \`npm run build\` writes it)` };
 }
 
