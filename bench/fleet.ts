@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { parseFleetText } from '../src/config/fleet';
 import type { ResolvedConfig } from '../src/config/resolve';
 import { phaseOffsetMs, reconcileSchedules } from '../src/schedule';
+import { bundleWorkflows } from '../src/workflow-bundle';
 import { ACTIONS, NOISE, auditEvent } from '../sim/audit-events';
 import { DatadogSimulator } from '../sim/datadog-sim';
 import { PagerDutySimulator } from '../sim/pagerduty-sim';
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
 
     // Workers: the product's worker in child processes (RSS and CPU of their own).
     log('bundling the workflows');
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    const bundle = await bundleWorkflows();
     const bundleFile = join(dir, 'workflow-bundle.js');
     writeFileSync(bundleFile, bundle.code);
     const workers: ChildProcess[] = [];

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ResolvedConfig } from '../../src/config/resolve';
 import { parseConfigText } from '../../src/config/load';
 import { createAuditSpikeWorker } from '../../src/worker';
 import type { RunResult } from '../../src/workflows/run-result';
+import { bundleWorkflows } from '../../src/workflow-bundle';
 import { DatadogSimulator } from '../../sim/datadog-sim';
 import { PagerDutySimulator } from '../../sim/pagerduty-sim';
 import { TemporalDevServer } from '../../sim/temporal-server';
@@ -54,7 +55,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle is built once per test file and shared by every worker it starts. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  bundle ??= bundleWorkflows();
   return bundle;
 }
 
