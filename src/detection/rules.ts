@@ -43,6 +43,9 @@ function conditionHolds(condition: CompiledCondition, value: PathText): boolean 
   return false;
 }
 
+/** Distinct sets of base rules whose id lists are kept (see `baseRuleIds`). */
+const RULE_ID_LISTS_KEPT = 1_024;
+
 /** Paths shared by every condition that reads them, so each is read and lower-cased once per event. */
 class PathTable {
   readonly segments: string[][] = [];
@@ -127,6 +130,7 @@ export class CompiledRules {
   private readonly readAt: number[] = [];
   private readonly ruleSeen: number[] = [];
   private stamp = 0;
+  private readonly ruleIdLists = new Map<number | string, readonly string[]>();
 
   constructor(allRules: RuleSpec[], readOnlyActions: string[]) {
     const enabled = allRules.filter((rule) => rule.enabled);
@@ -249,6 +253,35 @@ export class CompiledRules {
     for (const index of matched) for (const target of this.feeds[index]) combinedHit.add(target);
     for (const target of [...combinedHit].sort((a, b) => a - b)) matched.push(target);
     return matched;
+  }
+
+  /**
+   * The ids of the base rules among `matched` (the indexes `match` returned, with any combined or derived rule after
+   * them), as one shared array per distinct set. Each pending evidence record holds its event's list for thousands of
+   * events; an array per event was promoted and died old: in a busy window where actors interleave, about half of the
+   * scan's promoted bytes (#22). A catalog has few distinct sets in practice; the cache starts over when full.
+   */
+  baseRuleIds(matched: readonly number[]): readonly string[] {
+    const key = this.baseSetKey(matched);
+    let ruleIds = this.ruleIdLists.get(key);
+    if (ruleIds === undefined) {
+      if (this.ruleIdLists.size >= RULE_ID_LISTS_KEPT) this.ruleIdLists.clear();
+      const ids: string[] = [];
+      for (const index of matched) if (index < this.baseCount) ids.push(this.rules[index].id);
+      ruleIds = Object.freeze(ids);
+      this.ruleIdLists.set(key, ruleIds);
+    }
+    return ruleIds;
+  }
+
+  /** A key per set of base rules: a bit per rule up to 52 of them (exact in a double), their indexes as text beyond. */
+  private baseSetKey(matched: readonly number[]): number | string {
+    if (this.baseCount <= 52) {
+      let bits = 0;
+      for (const index of matched) if (index < this.baseCount) bits += 2 ** index;
+      return bits;
+    }
+    return matched.filter((index) => index < this.baseCount).join(',');
   }
 
   get maxWindowMs(): number {

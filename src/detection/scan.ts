@@ -316,19 +316,8 @@ export class Scan {
     addEventEvidence(evidence, event, inner, ts, this.baseRuleIds(matched), derived);
   }
 
-  // A burst repeats the same rules event after event: their ids are looked up once per distinct set.
-  private lastMatched: number[] = [];
-  private lastRuleIds: string[] = [];
-
-  private baseRuleIds(matched: number[]): string[] {
-    const last = this.lastMatched;
-    if (last.length === matched.length && last.every((index, i) => index === matched[i])) return this.lastRuleIds;
-    const { rules, baseCount } = this.detector.rules;
-    const ruleIds: string[] = [];
-    for (const index of matched) if (index < baseCount) ruleIds.push(rules[index].id);
-    this.lastMatched = matched;
-    this.lastRuleIds = ruleIds;
-    return ruleIds;
+  private baseRuleIds(matched: number[]): readonly string[] {
+    return this.detector.rules.baseRuleIds(matched);
   }
 
   private evaluate(actor: string, actorState: ActorState, ts: number, matched: number[], idHash: number): void {
