@@ -10,7 +10,7 @@ import { isPackedState, upgradeState, type ActorState, type CarriedState, type I
 import { summarize, type IncidentSummary } from './summary';
 import { suppressionFor } from './suppression';
 import { higherSeverity, severityRank, type AuditEventLike, type Severity } from './types';
-import { nthSmallest } from './select';
+import { LargestValues } from './select';
 import { busiestSpanContaining, countSince, dropBefore, dropOldest, hitCount, tierFor, type Hits } from './windows';
 import { HitsPool } from './hits-pool';
 
@@ -472,10 +472,11 @@ export class Scan {
   private settleActors(quietBefore: number, horizon: number, liveRules: ReadonlySet<string>): void {
     const actors = this.state.actors;
     const cap = this.detector.settings.limits.maxHitsTotal;
-    // What the hit cap needs, gathered in this pass so that it never walks the whole record again: the actors kept
-    // and the time of every hit they keep.
+    // What the hit cap needs, gathered in this pass so that it never walks the whole record again: the actors kept,
+    // and the newest `cap` of the times of the hits they keep (a wide window's scan keeps hundreds of thousands: all
+    // their times gathered were 10-15 MB of heap and Buffers at the end of a scan, its peak).
     const keptIds: string[] = [];
-    const keptTimes: number[] = [];
+    const newestTimes = new LargestValues(cap);
     // The rules of the current actor to drop (reused from actor to actor).
     const dropped: string[] = [];
     // One walk over each actor's rules (this pass visits every carried actor at the end of every run): rules to drop
@@ -492,7 +493,7 @@ export class Scan {
         incident = undefined;
       }
       const hits = actorState.hits;
-      const timesBefore = keptTimes.length;
+      const timesBefore = newestTimes.offered;
       let droppedCount = 0;
       for (const ruleId in hits) {
         const ruleHits = hits[ruleId];
@@ -502,23 +503,22 @@ export class Scan {
           continue;
         }
         if (ruleHits[0] < horizon) dropBefore(ruleHits, horizon);
-        for (let i = 0; i < ruleHits.length; i += 2) keptTimes.push(ruleHits[i]);
+        for (let i = 0; i < ruleHits.length; i += 2) newestTimes.offer(ruleHits[i]);
       }
       const crossing = actorState.crossed !== undefined && pruneCrossed(actorState, this.context.window.to - this.detector.methods.correlationMs);
-      if (keptTimes.length === timesBefore && incident === undefined && !crossing) {
+      if (newestTimes.offered === timesBefore && incident === undefined && !crossing) {
         delete actors[id];
         continue;
       }
       for (let i = 0; i < droppedCount; i++) delete hits[dropped[i]];
       keptIds.push(id);
     }
-    if (keptTimes.length > cap) this.trimToCap(keptIds, Float64Array.from(keptTimes), cap);
+    if (newestTimes.offered > cap) this.trimToCap(keptIds, newestTimes.smallestKept);
   }
 
-  /** Keeps the newest `cap` of `times` (the times of all hits of the actors `ids`, the only actors with hits). */
-  private trimToCap(ids: string[], times: Float64Array, cap: number): void {
+  /** Drops the hits before `cutoff` (the newest `cap` hits' oldest time) of the actors `ids`, the only actors with hits. */
+  private trimToCap(ids: string[], cutoff: number): void {
     const actors = this.state.actors;
-    const cutoff = nthSmallest(times, times.length - cap);
     for (const id of ids) {
       const actorState = actors[id];
       const hits = actorState.hits;
