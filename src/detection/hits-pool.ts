@@ -13,8 +13,8 @@ const SPARE_PER_LENGTH = 1_024;
  * at its exact size. Copying to an exact size on every append leaves the old array behind; in a long scan that array is
  * already in the old generation, so each append made old-generation garbage (and raised a 512 MB container's peak).
  *
- * Here an append or a trim of a small array moves its hits into a spare array of the new length and keeps the old
- * array as a spare of its own length. The flows balance: an array growing from n to n + 2 numbers takes a spare of
+ * Here an append of a small array moves its hits into a spare array of the new length and keeps the old array as a
+ * spare of its own length; a trim drops the expired hits in place, and an array left empty becomes a spare. The flows balance: an array growing from n to n + 2 numbers takes a spare of
  * n + 2 and leaves one of n, which the next array growing into n (or a new actor's first hit, for 2) takes. So a scan
  * allocates about as many arrays as it holds at its busiest, and drops almost none while it runs.
  *
@@ -63,6 +63,13 @@ export class HitsPool {
     let cut = 0;
     while (cut < n && hits[cut] < cutoff) cut += 2;
     if (cut === 0) return;
+    if (cut < n) {
+      // In place: V8 moves the start of a small array's elements (left-trimming) rather than copying them. A pass of
+      // a wide window trims nearly every actor's arrays by a hit or two; a copy each time, with the old array beyond
+      // the spares the pool keeps, made most of such a scan's promoted garbage (#22).
+      hits.splice(0, cut);
+      return;
+    }
     const left = n - cut;
     const kept = this.withLength(left);
     if (kept === undefined) {

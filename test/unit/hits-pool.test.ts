@@ -63,19 +63,21 @@ describe('HitsPool keeps small hits arrays at their exact size and agrees with i
     expect(table.r.length).toBe(20);
   });
 
-  test('a trimmed array goes back to the pool and is reused, its stale contents overwritten', () => {
+  test('a partly trimmed array keeps its place; an emptied one goes back to the pool and is reused, its stale contents overwritten', () => {
     const pool = new HitsPool();
     const table: Record<string, Hits> = {};
     pool.add(table, 'a', 10, 1);
     pool.add(table, 'a', 20, 2);
-    const twoHits = table.a;
+    pool.add(table, 'a', 25, 5);
+    const threeHits = table.a;
     pool.trim(table, 'a', 15);
-    expect(table.a).toEqual([20, 2]);
+    expect(table.a).toBe(threeHits);
+    expect(table.a).toEqual([20, 2, 25, 5]);
+    pool.trim(table, 'a', 30);
+    expect(table.a).toEqual([]);
     pool.add(table, 'b', 30, 3);
     pool.add(table, 'b', 40, 4);
-    expect(table.b).toBe(twoHits);
+    expect(table.b).toBe(threeHits);
     expect(table.b).toEqual([30, 3, 40, 4]);
-    pool.trim(table, 'b', 100);
-    expect(table.b).toEqual([]);
   });
 });
