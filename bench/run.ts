@@ -557,9 +557,7 @@ async function busyRun(stack: Stack, rep: number, busyEvents: number, shape: 'bu
  * what neither V8's heap nor its Buffers hold: the SDK's native core, code, thread stacks, allocator slack.
  */
 function memoryBreakdown(full: Array<Pick<FullRep, 'rssGrowthMb' | 'memory'>>): Record<string, number> {
-  const middle = median(full.map((r) => r.rssGrowthMb));
-  const rep = [...full].sort((a, b) => Math.abs(a.rssGrowthMb - middle) - Math.abs(b.rssGrowthMb - middle))[0];
-  const { before, atPeak, max } = rep.memory;
+  const { before, atPeak, max } = nearestMedianGrowth(full).memory;
   const grew = (key: keyof MemorySample) => round(atPeak[key] - before[key], 1);
   const other = atPeak.rss - atPeak.heapTotal - atPeak.external - (before.rss - before.heapTotal - before.external);
   return {
@@ -567,6 +565,12 @@ function memoryBreakdown(full: Array<Pick<FullRep, 'rssGrowthMb' | 'memory'>>): 
     large_objects: grew('largeObjects'), external: grew('external'), other: round(other, 1),
     heap_total_max: round(max.heapTotal - before.heapTotal, 1), new_space_max: round(max.newSpace, 1),
   };
+}
+
+/** The repetition whose RSS growth is nearest the median of them all: it stands for the others. */
+function nearestMedianGrowth<T extends { rssGrowthMb: number }>(reps: T[]): T {
+  const middle = median(reps.map((r) => r.rssGrowthMb));
+  return [...reps].sort((a, b) => Math.abs(a.rssGrowthMb - middle) - Math.abs(b.rssGrowthMb - middle))[0];
 }
 
 async function untilQuiet(dd: DatadogSimulator, quietMs: number, maxMs: number): Promise<void> {
@@ -690,7 +694,7 @@ interface Report {
   core?: CoreResult;
   elastalert?: ElastAlertResult;
   full: FullRep[];
-  /** The wide-window run (one repetition): memory over a window of --wide-events events. */
+  /** The wide-window run (the repetition nearest the median, or the one that failed): memory over --wide-events events. */
   wide?: Omit<FullRep, 'quiet'> | BusyFailure;
   /** Every wide-window repetition's RSS growth; `wide` is the repetition nearest their median. */
   wideGrowthAll: number[];
@@ -984,11 +988,8 @@ async function main(): Promise<void> {
         log(`wide-window run ${rep + 1}: RSS +${round(wide.rssGrowthMb, 1)} MB, run ${round(wide.busy.wallMs / 1000, 2)} s, pagination ${round(wide.pagination.ms / 1000, 2)} s`);
       }
       report.wideGrowthAll = wides.map((wide) => wide.rssGrowthMb);
-      if (!report.wide && wides.length > 0) {
-        // The repetition nearest the median stands for the others (its wall times and breakdown are printed).
-        const middle = median(report.wideGrowthAll);
-        report.wide = [...wides].sort((a, b) => Math.abs(a.rssGrowthMb - middle) - Math.abs(b.rssGrowthMb - middle))[0];
-      }
+      // The repetition nearest the median stands for the others (its wall times and breakdown are printed).
+      if (!report.wide && wides.length > 0) report.wide = nearestMedianGrowth(wides);
     }
     await clearOfPageTick(90_000);
     for (const events of options.diagnosis ? new Set([options.busyEvents, busyEvents]) : []) {

@@ -14,9 +14,9 @@ const SPARE_PER_LENGTH = 1_024;
  * already in the old generation, so each append made old-generation garbage (and raised a 512 MB container's peak).
  *
  * Here an append of a small array moves its hits into a spare array of the new length and keeps the old array as a
- * spare of its own length; a trim drops the expired hits in place, and an array left empty becomes a spare. The flows balance: an array growing from n to n + 2 numbers takes a spare of
- * n + 2 and leaves one of n, which the next array growing into n (or a new actor's first hit, for 2) takes. So a scan
- * allocates about as many arrays as it holds at its busiest, and drops almost none while it runs.
+ * spare of its own length; a trim drops the expired hits in place, and an array left empty becomes a spare. An array
+ * growing from n to n + 2 numbers takes a spare of n + 2 and leaves one of n, which the next array growing into n (or a
+ * new actor's first hit, for 2) takes.
  *
  * The caller reads `table[key]` again after `add` or `trim`: the array may have been replaced.
  */

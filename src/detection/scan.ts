@@ -298,7 +298,7 @@ export class Scan {
   private keepPending(actor: string, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[], derived?: DerivedEvidence): void {
     const facts = eventFacts(event, inner, ts);
     if (derived !== undefined) facts.derived = derived;
-    this.pending.keep(actor, facts, this.baseRuleIds(matched));
+    this.pending.keep(actor, facts, this.detector.rules.baseRuleIds(matched));
   }
 
   /** A burst just opened: the events of this scan that belong to it (from its first event on) give its first evidence. */
@@ -313,11 +313,7 @@ export class Scan {
   }
 
   private addEvidence(evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, matched: number[], derived?: DerivedEvidence): void {
-    addEventEvidence(evidence, event, inner, ts, this.baseRuleIds(matched), derived);
-  }
-
-  private baseRuleIds(matched: number[]): readonly string[] {
-    return this.detector.rules.baseRuleIds(matched);
+    addEventEvidence(evidence, event, inner, ts, this.detector.rules.baseRuleIds(matched), derived);
   }
 
   private evaluate(actor: string, actorState: ActorState, ts: number, matched: number[], idHash: number): void {

@@ -1,7 +1,7 @@
 /**
  * The `capacity` largest of the values offered, in a bounded min-heap: once more than `capacity` were offered,
- * `smallestKept` is the capacity-th largest of them all, the value at index `all.length - capacity` of all of them sorted, in the
- * memory of `capacity` values however many are offered.
+ * `smallestKept` is the capacity-th largest of them all (at index `all.length - capacity` of all of them sorted), in
+ * the memory of `capacity` values however many are offered.
  */
 export class LargestValues {
   private heap: Float64Array;
