@@ -270,9 +270,11 @@ export class Scan {
     if (actor.name && actorState.name !== actor.name) actorState.name = actor.name;
 
     let isNew = false;
+    const expiredBefore = this.newestTs - this.detector.horizonMs - EXPIRY_MARGIN_MS;
     for (const index of matched) {
       const ruleId = compiled.rules[index].id;
-      if (this.hitsPool.add(actorState.hits, ruleId, ts, idHash)) isNew = true;
+      // An append drops the rule's expired hits as the periodic trims would (see dropExpired), in the copy it makes anyway.
+      if (this.hitsPool.add(actorState.hits, ruleId, ts, idHash, expiredBefore)) isNew = true;
       const hits = actorState.hits[ruleId];
       const count = hitCount(hits);
       if (count > settings.limits.maxHitsPerRule * 1.25) dropOldest(hits, count - settings.limits.maxHitsPerRule);

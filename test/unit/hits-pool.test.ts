@@ -14,7 +14,7 @@ function prng(seed: number): () => number {
 }
 
 describe('HitsPool keeps small hits arrays at their exact size and agrees with insertHit and dropBefore', () => {
-  test.each([1, 2, 3, 4, 5, 6, 7, 8])('random appends, late and repeated events and trims over many keys (seed %i)', (seed) => {
+  test.each([1, 2, 3, 4, 5, 6, 7, 8])('random appends (some dropping expired hits), late and repeated events and trims over many keys (seed %i)', (seed) => {
     const random = prng(seed);
     const pool = new HitsPool();
     const pooled: Record<string, Hits> = {};
@@ -36,8 +36,12 @@ describe('HitsPool keeps small hits arrays at their exact size and agrees with i
         const ts = now - late;
         const id = random() < 0.05 && plain[key]?.length ? plain[key][plain[key].length - 1] : Math.floor(random() * 2 ** 52);
         const sameTs = random() < 0.05 && plain[key]?.length ? plain[key][plain[key].length - 2] : ts;
-        const expected = insertHit((plain[key] ??= []), sameTs, id);
-        expect(pool.add(pooled, key, sameTs, id)).toBe(expected);
+        // An append may also drop the hits before a cutoff (the scan's expiry); a late or repeated event never does.
+        const expiredBefore = random() < 0.3 ? now - Math.floor(random() * 30_000) : -Infinity;
+        const model = (plain[key] ??= []);
+        if (model.length === 0 || model[model.length - 2] < sameTs) dropBefore(model, expiredBefore);
+        const expected = insertHit(model, sameTs, id);
+        expect(pool.add(pooled, key, sameTs, id, expiredBefore)).toBe(expected);
       }
       expect(pooled[key]).toEqual(plain[key]);
     }
@@ -79,5 +83,25 @@ describe('HitsPool keeps small hits arrays at their exact size and agrees with i
     pool.add(table, 'b', 40, 4);
     expect(table.b).toBe(threeHits);
     expect(table.b).toEqual([30, 3, 40, 4]);
+  });
+
+  test('an append drops the hits before its cutoff: in the copy it makes of a small array, in place in a large one', () => {
+    const pool = new HitsPool();
+    const table: Record<string, Hits> = {};
+    pool.add(table, 's', 10, 1);
+    pool.add(table, 's', 20, 2);
+    pool.add(table, 's', 30, 3, 25);
+    expect(table.s).toEqual([30, 3]);
+    pool.add(table, 's', 40, 4, 100);
+    expect(table.s).toEqual([40, 4]);
+    // A late event is inserted where it belongs and drops nothing.
+    pool.add(table, 's', 35, 5, 100);
+    expect(table.s).toEqual([35, 5, 40, 4]);
+
+    for (let i = 0; i < 10; i++) pool.add(table, 'l', 1_000 + i, i);
+    const large = table.l;
+    pool.add(table, 'l', 2_000, 99, 1_005);
+    expect(table.l).toBe(large);
+    expect(table.l).toEqual([1_005, 5, 1_006, 6, 1_007, 7, 1_008, 8, 1_009, 9, 2_000, 99]);
   });
 });
