@@ -31,9 +31,10 @@ import { WIDE_EVENTS_PER_PERSON, busyRunEvents, quietRunEvents, wideWindowEvents
  *   --core-events N        events for the core / ElastAlert2 comparison (default 1,000,000)
  *   --busy-events N        events served in the busy run (default 200,000)
  *   --core-reps N          core repetitions after a warm-up (default 5); --ea-reps N for ElastAlert2 (default 3)
- *   --full-reps N          quiet + busy run + bare pagination repetitions (default 3)
+ *   --full-reps N          quiet + busy run + bare pagination repetitions (default 5: the ratios near their targets
+ *                          moved by 0.15 between runs of one commit as medians of 3)
  *   --wide-events N        events of the wide-window run (default 1,000,000; one 30-minute window, the memory bound)
- *   --wide-reps N          wide-window repetitions (default 3: its RSS growth is a median, as the busy run's is)
+ *   --wide-reps N          wide-window repetitions (default 5: its RSS growth is a median, as the busy run's is)
  *   --no-wide              skip the wide-window run
  *   --no-page              skip the time-to-page measurement (it waits for the schedule's real 5-minute ticks)
  *   --no-elastalert        skip ElastAlert2 (no Python needed)
@@ -75,10 +76,10 @@ function parseOptions(argv: string[]): Options {
     busyEvents: value('--busy-events', 200_000),
     coreReps: value('--core-reps', 5),
     eaReps: value('--ea-reps', 3),
-    fullReps: value('--full-reps', 3),
+    fullReps: value('--full-reps', 5),
     page: !argv.includes('--no-page'),
     wideEvents: value('--wide-events', 1_000_000),
-    wideReps: value('--wide-reps', 3),
+    wideReps: value('--wide-reps', 5),
     wide: !argv.includes('--no-wide'),
     elastalert: !argv.includes('--no-elastalert'),
     diagnosis: !argv.includes('--no-diagnosis'),
