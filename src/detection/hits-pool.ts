@@ -49,8 +49,7 @@ export class HitsPool {
       hits.push(ts, id);
       return true;
     }
-    let cut = 0;
-    while (cut < n && hits[cut] < expiredBefore) cut += 2;
+    const cut = expiredNumbers(hits, expiredBefore);
     const length = n - cut + 2;
     const grown = this.withLength(length);
     if (grown === undefined) {
@@ -73,8 +72,7 @@ export class HitsPool {
       dropBefore(hits, cutoff);
       return;
     }
-    let cut = 0;
-    while (cut < n && hits[cut] < cutoff) cut += 2;
+    const cut = expiredNumbers(hits, cutoff);
     if (cut === 0) return;
     if (cut < n) {
       // In place: V8 moves the start of a small array's elements (left-trimming) rather than copying them. A pass of
@@ -103,4 +101,11 @@ export class HitsPool {
     const spares = this.spares[hits.length >> 1];
     if (spares !== undefined && hits.length > 0 && spares.length < SPARE_PER_LENGTH) spares.push(hits);
   }
+}
+
+/** How many leading numbers of a small `hits` array belong to hits before `cutoff` (a linear scan: it sees at most 8). */
+function expiredNumbers(hits: Hits, cutoff: number): number {
+  let cut = 0;
+  while (cut < hits.length && hits[cut] < cutoff) cut += 2;
+  return cut;
 }
