@@ -160,6 +160,13 @@ export class Scan {
   private newestTs = -Infinity;
   private sweptAt = -Infinity;
   private trimmedAt = -Infinity;
+  /**
+   * No hit the scan holds is older than this: the run before left none before its window's end minus the horizon (the
+   * watermark this scan starts from), and this scan adds none before its window. A trim pass with a cutoff at or before
+   * it has nothing to drop, and is skipped: in a scheduled run (its window the interval and the lateness overlap) every
+   * pass would be, yet each visited every actor carried.
+   */
+  private readonly noHitBefore: number;
 
   private constructor(private readonly detector: Detector, private readonly context: ScanContext, progress: ScanProgress) {
     this.state = isPackedState(progress.state) ? unpackState(progress.state) : upgradeState(progress.state);
@@ -169,6 +176,8 @@ export class Scan {
     this.counters = progress.counters;
     this.touched = new Set(progress.touched);
     this.closed = progress.closed;
+    const watermark = this.state.watermark;
+    this.noHitBefore = Number.isFinite(watermark) ? Math.min(watermark - detector.horizonMs, context.window.readFrom) : -Infinity;
     if (progress.baselines !== undefined && context.baselines !== undefined) context.baselines.mergeChanged(unpackPersons(progress.baselines));
   }
 
@@ -234,7 +243,8 @@ export class Scan {
         this.dropExpired(ts - horizonMs - EXPIRY_MARGIN_MS, true);
       } else if (ts - this.trimmedAt > horizonMs / TRIMS_PER_HORIZON) {
         this.trimmedAt = ts;
-        this.dropExpired(ts - horizonMs - EXPIRY_MARGIN_MS, false);
+        const cutoff = ts - horizonMs - EXPIRY_MARGIN_MS;
+        if (cutoff > this.noHitBefore) this.dropExpired(cutoff, false);
       }
     }
     this.fold(event, inner, ts, matched, derived && derivedEvidence(derived));

@@ -189,4 +189,28 @@ describe('Scan: expired hits leave as the scan goes', () => {
     const hits = Object.values(actors).reduce((sum, actor) => sum + Object.values(actor.hits).reduce((n, ruleHits) => n + ruleHits.length / 2, 0), 0);
     expect(hits).toBeLessThanOrEqual(526);
   });
+
+  test('a scheduled run makes no pass: the run before left no hit one could drop', () => {
+    const args = argsFrom();
+    const detector = new Detector(args.detection, args.cadence.latenessMs);
+    const interval = 5 * MIN;
+    const lateness = args.cadence.latenessMs;
+    let state = emptyState(T0);
+    let carried = 0;
+    // Six scheduled runs, each reading its 5 minutes and the lateness overlap before them: one event every 2 s, each
+    // by one of 300 people (under every threshold), so every run carries hits of the two runs before it.
+    for (let run = 0; run < 6; run++) {
+      const from = T0 + run * interval;
+      const window = { readFrom: from - lateness, from, to: from + interval };
+      const scan = Scan.start(detector, { orgId: 'test', window, runAt: window.to, lateAfterMs: 24 * 60 * MIN }, state);
+      const passes = jest.spyOn(scan as unknown as { dropExpired(cutoff: number, removeEmptied: boolean): void }, 'dropExpired');
+      for (let ts = window.readFrom; ts < window.to; ts += 2 * SEC) scan.add(auditEvent(ts, person((ts / (2 * SEC)) % 300), ACTIONS.roleGrant));
+      expect(passes).not.toHaveBeenCalled();
+      state = scan.finish().state;
+      const oldest = Math.min(...Object.values(state.actors).flatMap((actor) => Object.values(actor.hits).map((hits) => hits[0])));
+      expect(oldest).toBeGreaterThanOrEqual(window.to - detector.horizonMs);
+      carried += Object.keys(state.actors).length;
+    }
+    expect(carried).toBeGreaterThan(0);
+  });
 });
