@@ -162,9 +162,9 @@ export class Scan {
   private trimmedAt = -Infinity;
   /**
    * No hit the scan holds is older than this: the run before left none before its window's end minus the horizon (the
-   * watermark this scan starts from), and this scan adds none before its window. A trim pass with a cutoff at or before
-   * it has nothing to drop, and is skipped: in a scheduled run (its window the interval and the lateness overlap) every
-   * pass would be, yet each visited every actor carried.
+   * watermark this scan starts from; a horizon shortened since then only delays those hits' drop to the next sweep),
+   * and this scan adds none before `readFrom`. A trim pass with a cutoff at or before it has nothing to drop, and is
+   * skipped: with the default 5-minute interval, every pass of a scheduled run would be, yet each visited every actor.
    */
   private readonly noHitBefore: number;
 
