@@ -196,7 +196,6 @@ describe('Scan: expired hits leave as the scan goes', () => {
     const interval = 5 * MIN;
     const lateness = args.cadence.latenessMs;
     let state = emptyState(T0);
-    let carried = 0;
     // Six scheduled runs, each reading its 5 minutes and the lateness overlap before them: one event every 2 s, each
     // by one of 300 people (under every threshold), so every run carries hits of the two runs before it.
     for (let run = 0; run < 6; run++) {
@@ -207,10 +206,9 @@ describe('Scan: expired hits leave as the scan goes', () => {
       for (let ts = window.readFrom; ts < window.to; ts += 2 * SEC) scan.add(auditEvent(ts, person((ts / (2 * SEC)) % 300), ACTIONS.roleGrant));
       expect(passes).not.toHaveBeenCalled();
       state = scan.finish().state;
+      expect(Object.keys(state.actors).length).toBeGreaterThan(0);
       const oldest = Math.min(...Object.values(state.actors).flatMap((actor) => Object.values(actor.hits).map((hits) => hits[0])));
       expect(oldest).toBeGreaterThanOrEqual(window.to - detector.horizonMs);
-      carried += Object.keys(state.actors).length;
     }
-    expect(carried).toBeGreaterThan(0);
   });
 });
