@@ -1,47 +1,9 @@
 import { globMatcher } from './glob';
 import { isDerivedRule } from './methods/derived';
-import { pathGetter, scalarText, type Getter } from './event-fields';
+import { MatchDecisions, UNDECIDED } from './match-decisions';
+import { conditionHolds, textsOf, type CompiledClause, type CompiledCondition, type PathText } from './conditions';
+import { pathGetter, type Getter } from './event-fields';
 import type { MatchClause, RuleSpec } from './types';
-
-interface CompiledCondition {
-  /** Index of the condition's path in the rules' path table. */
-  slot: number;
-  exact: Set<string>;
-  patterns: Array<(text: string) => boolean>;
-}
-
-interface CompiledClause {
-  rule: number;
-  conditions: CompiledCondition[];
-  /** The condition the clause is filed under in the index (its other conditions are checked after a lookup); -1 if none. */
-  key: number;
-}
-
-/** The lower-cased text(s) at a path: one string, the scalars of an array, or undefined. */
-type PathText = string | string[] | undefined;
-
-function textsOf(raw: unknown): PathText {
-  if (!Array.isArray(raw)) return scalarText(raw);
-  const texts: string[] = [];
-  for (const item of raw) {
-    const text = scalarText(item);
-    if (text !== undefined) texts.push(text);
-  }
-  return texts;
-}
-
-function textHolds(condition: CompiledCondition, text: string): boolean {
-  if (condition.exact.has(text)) return true;
-  for (const pattern of condition.patterns) if (pattern(text)) return true;
-  return false;
-}
-
-function conditionHolds(condition: CompiledCondition, value: PathText): boolean {
-  if (value === undefined) return false;
-  if (typeof value === 'string') return textHolds(condition, value);
-  for (const text of value) if (textHolds(condition, text)) return true;
-  return false;
-}
 
 /** Distinct sets of base rules whose id lists are kept (see `baseRuleIds`). */
 const RULE_ID_LISTS_KEPT = 1_024;
@@ -109,6 +71,8 @@ export function compileMatch(clauses: MatchClause[]): (inner: Record<string, unk
  * Most events match nothing, so matching is built for the miss: every clause is filed under one of its exact-valued
  * conditions (by path, then value), each path the index uses is read once per event, and only the clauses filed under
  * that value are checked further. An everyday event costs a few lookups whatever the size of the catalog.
+ * Most events also repeat the values of the paths the catalog reads: the outcome for those values is remembered
+ * (MatchDecisions), and the index only decides the events the memo leaves undecided (arrays, values past its caps).
  */
 export class CompiledRules {
   readonly rules: RuleSpec[];
@@ -131,6 +95,7 @@ export class CompiledRules {
   private readonly ruleSeen: number[] = [];
   private stamp = 0;
   private readonly ruleIdLists = new Map<number | string, readonly string[]>();
+  private readonly decisions: MatchDecisions;
 
   constructor(allRules: RuleSpec[], readOnlyActions: string[]) {
     const enabled = allRules.filter((rule) => rule.enabled);
@@ -156,6 +121,7 @@ export class CompiledRules {
       for (const clause of rule.anyOf) clauses.push({ rule: ruleIndex, conditions: compileConditions(clause, this.paths), key: -1 });
     });
     this.buildIndex(clauses);
+    this.decisions = new MatchDecisions(clauses, this.paths.getters, this.actionSlot, this.readOnly, (held) => this.outcome(held));
     for (let slot = 0; slot < this.paths.segments.length; slot++) {
       this.texts.push(undefined);
       this.readAt.push(0);
@@ -222,6 +188,13 @@ export class CompiledRules {
   }
 
   match(inner: Record<string, unknown>): number[] | undefined {
+    const decided = this.decisions.decide(inner);
+    if (decided !== UNDECIDED) return decided === undefined ? undefined : decided.slice();
+    return this.matchEach(inner);
+  }
+
+  /** `match` condition by condition, for the events the memo of decisions leaves undecided. */
+  private matchEach(inner: Record<string, unknown>): number[] | undefined {
     // A new stamp forgets the previous event's texts; wrapping after 2^31 events just restarts the count.
     this.stamp = this.stamp === 0x7fffffff ? 1 : this.stamp + 1;
     if (this.stamp === 1) {
@@ -246,7 +219,11 @@ export class CompiledRules {
       }
     }
     if (this.unindexed.length > 0) matched = this.consider(this.unindexed, inner, matched);
-    if (matched === undefined) return undefined;
+    return matched === undefined ? undefined : this.outcome(matched);
+  }
+
+  /** The base rules that held, in ascending order, followed by the combined rules they feed. Sorts `matched` in place. */
+  private outcome(matched: number[]): number[] {
     if (matched.length > 1) matched.sort((a, b) => a - b);
     if (this.matchableCount === this.baseCount) return matched;
     const combinedHit = new Set<number>();

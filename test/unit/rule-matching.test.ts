@@ -106,6 +106,41 @@ describe('rule matching', () => {
     expect(matches).toBeLessThan(80_000);
   });
 
+  test('paths with many distinct values agree too: past its caps, the memo of decisions leaves events to the full match', () => {
+    // Two paths of 300 distinct values each: a step holds at most 256 values, and the steps in all pass 4,096, so the
+    // memo both declines values and starts over; every outcome must still be the plain one.
+    const rules: RuleSpec[] = [
+      { id: 'by-email', description: '', enabled: true, windowMs: 60_000, tiers: [{ count: 1, severity: 'error' }],
+        anyOf: [{ all: [{ path: 'action', values: ['created'] }, { path: 'usr.email', values: ['u7@x', 'u2*'] }, { path: 'asset.name', values: ['n1*'] }] }] },
+      { id: 'by-name', description: '', enabled: true, windowMs: 60_000, tiers: [{ count: 1, severity: 'error' }],
+        anyOf: [{ all: [{ path: 'asset.name', values: ['n42', 'N299'] }] }] },
+    ];
+    const compiled = new CompiledRules(rules, ['accessed']);
+    const random = prng(11);
+    let matches = 0;
+    for (let e = 0; e < 60_000; e++) {
+      const inner = {
+        action: pick(random, ['created', 'Created', 'accessed', 'deleted']),
+        usr: { email: `u${Math.floor(random() * 300)}@x` },
+        asset: { name: random() < 0.5 ? `n${Math.floor(random() * 300)}` : `N${Math.floor(random() * 300)}` },
+      };
+      const expected = plainMatch(rules, ['accessed'], inner);
+      if (expected) matches++;
+      const got = compiled.match(inner);
+      if (JSON.stringify(got) !== JSON.stringify(expected)) expect({ inner, got }).toEqual({ inner, got: expected });
+    }
+    expect(matches).toBeGreaterThan(1_000);
+  });
+
+  test('a caller may change the returned list: the next event with the same values gets the outcome unchanged', () => {
+    const compiled = new CompiledRules(DEFAULT_RULES, ['accessed']);
+    const inner = { action: 'created', asset: { type: 'api_key' } };
+    const first = compiled.match(inner)!;
+    const expected = [...first];
+    first.push(999);
+    expect(compiled.match({ action: 'created', asset: { type: 'api_key' } })).toEqual(expected);
+  });
+
   test('the default catalog agrees with the plain semantics, including array values and read-only actions', () => {
     const compiled = new CompiledRules(DEFAULT_RULES, ['accessed', 'listed']);
     const events = [
