@@ -4,6 +4,7 @@ import { eventTimestamp, innerAttributes } from '../src/detection/event-fields';
 import { lateAfterMs } from '../src/detection/plan';
 import { Scan } from '../src/detection/scan';
 import { emptyState, type CarriedState } from '../src/detection/state';
+import { bareCorePass } from './bare-core';
 import { loadCoreEvents } from './core-events';
 import { median, nowMs } from './stats';
 
@@ -120,15 +121,18 @@ async function main(): Promise<void> {
   classifyOnly();
   oneScan();
   readOnly();
+  const bareCrossings = bareCorePass(detector, events).crossings;
   const reps: RepResult[] = [];
   const classify: number[] = [];
   const single: number[] = [];
   const floor: number[] = [];
+  const bare: number[] = [];
   for (let r = 0; r < repetitions; r++) {
     reps.push(once());
     classify.push(classifyOnly());
     single.push(oneScan());
     floor.push(readOnly());
+    bare.push(bareCorePass(detector, events).ms);
   }
   const rates = reps.map((rep) => (events.length / rep.ms) * 1000);
   process.stdout.write(
@@ -145,6 +149,8 @@ async function main(): Promise<void> {
       classifyOnlyEventsPerS: median(classify.map((ms) => (events.length / ms) * 1000)),
       oneScanEventsPerS: median(single.map((ms) => (events.length / ms) * 1000)),
       readFieldsOnlyEventsPerS: median(floor.map((ms) => (events.length / ms) * 1000)),
+      bareCoreEventsPerS: median(bare.map((ms) => (events.length / ms) * 1000)),
+      bareCoreCrossings: bareCrossings,
       matched: reps[0].matched,
       read: reps[0].read,
       incidentActions: reps[0].actions,

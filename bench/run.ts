@@ -124,6 +124,8 @@ interface CoreResult {
   eventsPerS: number;
   classifyOnlyEventsPerS: number;
   oneScanEventsPerS: number;
+  /** bench/bare-core.ts: the least a core does, as a diagnosis of what the ratio to the floor can reach. */
+  bareCoreEventsPerS: number;
   readFieldsOnlyEventsPerS: number;
   matched: number;
   incidentActions: number;
@@ -776,6 +778,8 @@ function summarize(report: Report): Record<string, unknown> {
     core_classify_only_events_per_s: core ? round(core.classifyOnlyEventsPerS, 0) : null,
     core_one_scan_events_per_s: core ? round(core.oneScanEventsPerS, 0) : null,
     core_read_fields_only_events_per_s: core ? round(core.readFieldsOnlyEventsPerS, 0) : null,
+    core_bare_events_per_s: core ? round(core.bareCoreEventsPerS, 0) : null,
+    core_bare_ratio_vs_floor: core ? round(core.bareCoreEventsPerS / core.readFieldsOnlyEventsPerS, 3) : null,
     v3_events_read: report.v3 ? report.v3.v3.eventsRead : null,
     v3_events_read_without_v3_rules: report.v3 ? report.v3.v2.eventsRead : null,
     v3_pages_ratio: report.v3 ? round(report.v3.pagesRatio, 3) : null,
@@ -827,6 +831,8 @@ function printTable(report: Report, json: Record<string, unknown>): void {
     row('  the same events in one single scan', `${fmtInt(core.oneScanEventsPerS)} ev/s`, 'diagnosis: per-run costs paid once');
     row('  classification alone', `${fmtInt(core.classifyOnlyEventsPerS)} ev/s`, 'diagnosis: timestamp + rule match, no folding');
     row('  reading three fields, no logic', `${fmtInt(core.readFieldsOnlyEventsPerS)} ev/s`, 'diagnosis: the floor (memory latency over a million object graphs)');
+    row('  a bare core (bench/bare-core.ts)', `${fmtInt(core.bareCoreEventsPerS)} ev/s`,
+      `diagnosis: classify, actor, id, windows only; ${round((core.bareCoreEventsPerS / core.readFieldsOnlyEventsPerS) * 100, 1)}% of the floor bounds the core's`);
   }
   if (elastalert) {
     row(`ElastAlert2 ${elastalert.elastalert2_version} FrequencyRule`, `${fmtInt(elastalert.events_per_s)} ev/s`, `median of ${elastalert.repetitions}; ${fmtInt(elastalert.events_timed)} events${elastalert.subset ? ' (subset)' : ''}`);
