@@ -11,6 +11,8 @@ export const UNDECIDED = Symbol('undecided');
  */
 const VALUES_PER_STEP = 256;
 const STEPS_KEPT = 4_096;
+/** Longer values are not kept as keys: the memo holds at most STEPS_KEPT of them, so about 2 MB whatever events hold. */
+const LONGEST_VALUE_KEPT = 256;
 
 /** What is known about an event once the paths on the way to this step were read. */
 interface Step {
@@ -34,7 +36,7 @@ interface Step {
  * event's outcome is a walk of a few map lookups on the strings as parsed, without lower-casing them or checking a
  * condition again. Each step is worked out once, with the conditions' own semantics, the first time its value is seen.
  *
- * Values that are arrays, and paths with too many distinct values, are left to the caller (`UNDECIDED`).
+ * Values that are arrays or long texts, and paths with too many distinct values, are left to the caller (`UNDECIDED`).
  */
 export class MatchDecisions {
   private root!: Step;
@@ -58,7 +60,10 @@ export class MatchDecisions {
       // getter (a different function at each step) is most of the cost of a read-only event.
       const raw = step === this.root ? inner.action : this.getters[step.slot](inner);
       let key: unknown;
-      if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') key = raw;
+      if (typeof raw === 'string') {
+        if (raw.length > LONGEST_VALUE_KEPT) return UNDECIDED;
+        key = raw;
+      } else if (typeof raw === 'number' || typeof raw === 'boolean') key = raw;
       else if (Array.isArray(raw)) return UNDECIDED;
       let next = step.next.get(key);
       if (next === undefined) {

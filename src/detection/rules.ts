@@ -26,6 +26,8 @@ class PathTable {
   }
 }
 
+const LONGEST_TEXT_KEPT = 256;
+
 /** Lower-cased texts of the values events repeat (actions, asset types…), so each is lower-cased once, not per event. */
 class LowerCaseCache {
   private readonly lowered = new Map<string, string>();
@@ -33,6 +35,8 @@ class LowerCaseCache {
   constructor(private readonly capacity = 4096) {}
 
   of(text: string): string {
+    // Long texts are not kept (a few ids or names of kilobytes each would hold megabytes), only lower-cased.
+    if (text.length > LONGEST_TEXT_KEPT) return text.toLowerCase();
     let lowered = this.lowered.get(text);
     if (lowered === undefined) {
       // High-cardinality values (ids, emails) would grow the map without end: start over when full.

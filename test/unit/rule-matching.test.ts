@@ -132,6 +132,17 @@ describe('rule matching', () => {
     expect(matches).toBeGreaterThan(1_000);
   });
 
+  test('long values are matched without being kept by the memo, with the same outcome', () => {
+    const rules: RuleSpec[] = [{ id: 'long-name', description: '', enabled: true, windowMs: 60_000, tiers: [{ count: 1, severity: 'error' }],
+      anyOf: [{ all: [{ path: 'action', values: ['modified'] }, { path: 'asset.name', values: ['prod-*'] }] }] }];
+    const compiled = new CompiledRules(rules, []);
+    for (const name of [`PROD-${'a'.repeat(300)}`, `dev-${'a'.repeat(300)}`, `prod-${'b'.repeat(255)}`, 'prod-x']) {
+      const inner = { action: 'modified', asset: { name: name } };
+      expect(compiled.match(inner)).toEqual(plainMatch(rules, [], inner));
+      expect(compiled.match(inner)).toEqual(plainMatch(rules, [], inner));
+    }
+  });
+
   test('a caller may change the returned list: the next event with the same values gets the outcome unchanged', () => {
     const compiled = new CompiledRules(DEFAULT_RULES, ['accessed']);
     const inner = { action: 'created', asset: { type: 'api_key' } };
