@@ -8,7 +8,8 @@ import { nowMs } from './stats';
  * A diagnosis of what the core's ratio to the floor can reach: the least a detection core does with each event,
  * written plainly. Each event's timestamp (as the floor reads it) and the catalog's classification (the shipped
  * matcher); for a sensitive event, its actor (the raw `usr.email`, else `usr.id`, unchecked), its id's hash, and for
- * each rule it counts toward, its time and hash appended and the rule's window counted against its lowest tier.
+ * each rule it counts toward, its time and hash appended and the hits in the rule's window (a binary search) counted
+ * against its lowest tier.
  *
  * Left out, though the tool must do them: de-duplication of re-read events, the incident lifecycle, evidence,
  * summaries, suppression, the state carried from run to run, and every memory cap. So a core that does its job
@@ -39,8 +40,16 @@ export function bareCorePass(detector: Detector, events: readonly AuditEventLike
       let hits = hitsByRule.get(rule.id);
       if (hits === undefined) hitsByRule.set(rule.id, (hits = []));
       hits.push(ts, idHash);
-      let count = 0;
-      for (let i = hits.length - 2; i >= 0 && hits[i] > ts - rule.windowMs; i -= 2) count++;
+      // The hits in the window ending here, by a binary search for its first (events come in time order).
+      const since = ts - rule.windowMs;
+      let low = 0;
+      let high = hits.length >> 1;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if (hits[2 * mid] > since) high = mid;
+        else low = mid + 1;
+      }
+      const count = (hits.length >> 1) - low;
       if (rule.tiers.length > 0 && count >= rule.tiers[0].count) crossings++;
     }
   }
