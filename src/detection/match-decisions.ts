@@ -13,6 +13,16 @@ const VALUES_PER_STEP = 256;
 const STEPS_KEPT = 4_096;
 /** Longer values are not kept as keys: the memo holds at most STEPS_KEPT of them, so about 2 MB whatever events hold. */
 const LONGEST_VALUE_KEPT = 256;
+/** A catalog reading more paths than this is matched without the memo (a walk, and each step built, cost its depth). */
+const MOST_PATHS = 32;
+/**
+ * The memo must pay for itself: over each CHECKED_WALKS events, at most one in MIN_REUSE may build a step. Paths of
+ * many values read early (a watchlist of emails…) would otherwise build steps for most events, each costing a pass
+ * over the open clauses; the memo then stands aside for PAUSED_WALKS events, and tries again from scratch.
+ */
+const CHECKED_WALKS = 1_024;
+const MIN_REUSE = 8;
+const PAUSED_WALKS = 1 << 20;
 
 /** What is known about an event once the paths on the way to this step were read. */
 interface Step {
@@ -41,6 +51,10 @@ interface Step {
 export class MatchDecisions {
   private root!: Step;
   private steps = 0;
+  private walks = 0;
+  private built = 0;
+  /** Events still to leave to the caller before the memo tries again; -1 when it never does. */
+  private paused: number;
 
   constructor(
     private readonly clauses: CompiledClause[],
@@ -50,10 +64,21 @@ export class MatchDecisions {
     /** The outcome for the base rules that held (ascending order and the combined rules they feed), or undefined. */
     private readonly outcomeFor: (held: number[]) => number[] | undefined,
   ) {
+    const paths = new Set(clauses.flatMap((clause) => clause.conditions.map((condition) => condition.slot)));
+    this.paused = paths.size > MOST_PATHS ? -1 : 0;
     this.reset();
   }
 
   decide(inner: Record<string, unknown>): readonly number[] | undefined | typeof UNDECIDED {
+    if (this.paused !== 0) {
+      if (this.paused > 0 && --this.paused === 0) this.reset();
+      return UNDECIDED;
+    }
+    if (++this.walks === CHECKED_WALKS) {
+      if (this.built * MIN_REUSE > CHECKED_WALKS) this.paused = PAUSED_WALKS;
+      this.walks = 0;
+      this.built = 0;
+    }
     let step = this.root;
     while (step.slot >= 0) {
       // The root reads the action, as every event does first: a plain property read, where the call of a path's own
@@ -69,14 +94,13 @@ export class MatchDecisions {
       if (next === undefined) {
         if (step.next.size >= VALUES_PER_STEP) return UNDECIDED;
         if (this.steps >= STEPS_KEPT) {
-          // Start over, and walk this event again from the new root.
           this.reset();
-          step = this.root;
-          continue;
+          return UNDECIDED;
         }
         next = this.after(step, raw);
         step.next.set(key, next);
         this.steps++;
+        this.built++;
       }
       step = next;
     }

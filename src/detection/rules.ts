@@ -192,6 +192,7 @@ export class CompiledRules {
   }
 
   match(inner: Record<string, unknown>): number[] | undefined {
+    if (inner === null || typeof inner !== 'object') return this.matchEach(inner);
     const decided = this.decisions.decide(inner);
     if (decided !== UNDECIDED) return decided === undefined ? undefined : decided.slice();
     return this.matchEach(inner);
