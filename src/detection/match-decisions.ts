@@ -16,12 +16,14 @@ const LONGEST_VALUE_KEPT = 256;
 /** A catalog reading more paths than this is matched without the memo (a walk, and each step built, cost its depth). */
 const MOST_PATHS = 32;
 /**
- * The memo must pay for itself: over each CHECKED_WALKS events, at most one in MIN_REUSE may build a step. Paths of
- * many values read early (a watchlist of emails…) would otherwise build steps for most events, each costing a pass
- * over the open clauses; the memo then stands aside for PAUSED_WALKS events, and tries again from scratch.
+ * The memo must pay for itself: over each CHECKED_WALKS events, at most one in MIN_REUSE may build a step (a memo
+ * just started may build up to COLD_STEPS in its first). Paths of many values read early (a watchlist of emails…)
+ * would otherwise build steps for most events, each costing a pass over the open clauses; past that budget the memo
+ * stands aside at once for PAUSED_WALKS events, then tries again from scratch.
  */
 const CHECKED_WALKS = 1_024;
 const MIN_REUSE = 8;
+const COLD_STEPS = 1_024;
 const PAUSED_WALKS = 1 << 20;
 
 /** What is known about an event once the paths on the way to this step were read. */
@@ -53,6 +55,8 @@ export class MatchDecisions {
   private steps = 0;
   private walks = 0;
   private built = 0;
+  /** Steps the current CHECKED_WALKS events may build. */
+  private buildBudget = COLD_STEPS;
   /** Events still to leave to the caller before the memo tries again; -1 when it never does. */
   private paused: number;
 
@@ -75,9 +79,9 @@ export class MatchDecisions {
       return UNDECIDED;
     }
     if (++this.walks === CHECKED_WALKS) {
-      if (this.built * MIN_REUSE > CHECKED_WALKS) this.paused = PAUSED_WALKS;
       this.walks = 0;
       this.built = 0;
+      this.buildBudget = CHECKED_WALKS / MIN_REUSE;
     }
     let step = this.root;
     while (step.slot >= 0) {
@@ -93,6 +97,10 @@ export class MatchDecisions {
       let next = step.next.get(key);
       if (next === undefined) {
         if (step.next.size >= VALUES_PER_STEP) return UNDECIDED;
+        if (this.built >= this.buildBudget) {
+          this.paused = PAUSED_WALKS;
+          return UNDECIDED;
+        }
         if (this.steps >= STEPS_KEPT) {
           this.reset();
           return UNDECIDED;
@@ -109,6 +117,9 @@ export class MatchDecisions {
 
   private reset(): void {
     this.steps = 1;
+    this.walks = 0;
+    this.built = 0;
+    this.buildBudget = COLD_STEPS;
     this.root = { slot: this.actionSlot, open: this.clauses, read: [], held: [], next: new Map(), outcome: undefined };
   }
 
