@@ -100,15 +100,25 @@ export const EVIDENCE_TEXT_LIMITS = {
  */
 export const EVIDENCE_MAX_BYTES = 83_000;
 
+/** A getter of a path under a parent already read, which may be anything (a getter checks its root as it checks each step). */
+const childGetter = (segments: readonly string[]): ((parent: unknown) => unknown) => pathGetter(segments) as (parent: unknown) => unknown;
+
+/**
+ * The paths evidence reads; those under `network.client` and `asset` from that parent, so that an event's walk reads
+ * each parent once (it runs for every matched event). A child getter gives undefined where the parent is not an
+ * object, as the getter of the whole path did.
+ */
 const read = {
-  ip: pathGetter(['network', 'client', 'ip']),
   userAgent: pathGetter(['http', 'useragent']),
   authMethod: pathGetter(['auth_method']),
   actorType: pathGetter(['evt', 'actor', 'type']),
-  assetType: pathGetter(['asset', 'type']),
-  assetId: pathGetter(['asset', 'id']),
-  assetName: pathGetter(['asset', 'name']),
-  country: pathGetter(['network', 'client', 'geoip', 'country', 'iso_code']),
+  client: pathGetter(['network', 'client']),
+  ip: childGetter(['ip']),
+  country: childGetter(['geoip', 'country', 'iso_code']),
+  asset: pathGetter(['asset']),
+  assetType: childGetter(['type']),
+  assetId: childGetter(['id']),
+  assetName: childGetter(['name']),
 };
 
 /**
@@ -120,8 +130,15 @@ export const EVIDENCE_V3_MAX_BYTES = 4_600;
 
 /** An ISO country code as geoip gives it: two letters, upper-cased. */
 function countryCode(raw: unknown): string | undefined {
-  return typeof raw === 'string' && /^[A-Za-z]{2}$/.test(raw) ? raw.toUpperCase() : undefined;
+  if (typeof raw !== 'string' || raw.length !== 2) return undefined;
+  const first = raw.charCodeAt(0);
+  const second = raw.charCodeAt(1);
+  if (isUpperAscii(first) && isUpperAscii(second)) return raw;
+  return isAsciiLetter(first) && isAsciiLetter(second) ? raw.toUpperCase() : undefined;
 }
+
+const isUpperAscii = (code: number): boolean => code >= 0x41 && code <= 0x5a;
+const isAsciiLetter = (code: number): boolean => isUpperAscii(code) || (code >= 0x61 && code <= 0x7a);
 
 export function emptyEvidence(): EvidenceState {
   return { ips: [], userAgents: [], authMethods: [], actorTypes: [], assets: {}, samples: [] };
@@ -172,19 +189,35 @@ function distinctAdd(values: string[], value: string | undefined, capacity: numb
   values.push(value);
 }
 
-function assetAdd(evidence: EvidenceState, rule: string, asset: Omit<EvidenceAsset, 'count'>, weight: number): void {
-  let list = evidence.assets[rule];
-  if (list === undefined) {
-    if (Object.keys(evidence.assets).length >= EVIDENCE_LIMITS.assetRules) return;
-    list = evidence.assets[rule] = [];
-  }
-  const byId = asset.id !== undefined;
-  for (const known of list) {
-    if (byId ? known.id === asset.id : known.id === undefined && known.name === asset.name) {
+/** The rule's asset list, made if the evidence has room for another rule (else undefined). */
+function assetListOf(evidence: EvidenceState, rule: string): EvidenceAsset[] | undefined {
+  const list = evidence.assets[rule];
+  if (list !== undefined) return list;
+  if (Object.keys(evidence.assets).length >= EVIDENCE_LIMITS.assetRules) return undefined;
+  return (evidence.assets[rule] = []);
+}
+
+/** Counts the asset in if the list knows it (by id, else by name among those without an id); whether it did. */
+function countKnownAsset(list: EvidenceAsset[], id: string | undefined, name: string | undefined, weight: number): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const known = list[i];
+    if (id !== undefined ? known.id === id : known.id === undefined && known.name === name) {
       known.count += weight;
-      return;
+      return true;
     }
   }
+  return false;
+}
+
+/** A first-seen asset, its keys in the order `assetAdd` spreads them (as JSON shows them): type, id?, name?, count. */
+function newAsset(type: string, id: string | undefined, name: string | undefined): EvidenceAsset {
+  if (id === undefined) return name === undefined ? { type, count: 1 } : { type, name, count: 1 };
+  return name === undefined ? { type, id, count: 1 } : { type, id, name, count: 1 };
+}
+
+function assetAdd(evidence: EvidenceState, rule: string, asset: Omit<EvidenceAsset, 'count'>, weight: number): void {
+  const list = assetListOf(evidence, rule);
+  if (list === undefined || countKnownAsset(list, asset.id, asset.name, weight)) return;
   if (list.length < EVIDENCE_LIMITS.assetsPerRule) list.push({ ...asset, count: weight });
 }
 
@@ -230,7 +263,8 @@ export function eventFacts(event: AuditEventLike, inner: Record<string, unknown>
     id: boundedText(event.id, t.sampleId) ?? '',
     message: boundedText(event.attributes?.message, t.message) ?? '',
   };
-  const ip = boundedText(read.ip(inner), t.ip);
+  const client = read.client(inner);
+  const ip = boundedText(read.ip(client), t.ip);
   if (ip !== undefined) facts.ip = ip;
   const userAgent = boundedText(read.userAgent(inner), t.userAgent);
   if (userAgent !== undefined) facts.userAgent = userAgent;
@@ -238,13 +272,14 @@ export function eventFacts(event: AuditEventLike, inner: Record<string, unknown>
   if (authMethod !== undefined) facts.authMethod = authMethod;
   const actorType = boundedText(read.actorType(inner), t.actorType);
   if (actorType !== undefined) facts.actorType = actorType;
-  const assetType = boundedText(read.assetType(inner), t.assetType);
+  const asset = read.asset(inner);
+  const assetType = boundedText(read.assetType(asset), t.assetType);
   if (assetType !== undefined) facts.assetType = assetType;
-  const assetId = boundedText(read.assetId(inner), t.assetId);
+  const assetId = boundedText(read.assetId(asset), t.assetId);
   if (assetId !== undefined) facts.assetId = assetId;
-  const assetName = boundedText(read.assetName(inner), t.assetName);
+  const assetName = boundedText(read.assetName(asset), t.assetName);
   if (assetName !== undefined) facts.assetName = assetName;
-  const country = countryCode(read.country(inner));
+  const country = countryCode(read.country(client));
   if (country !== undefined) facts.country = country;
   return facts;
 }
@@ -258,9 +293,11 @@ function addFields(
   tallyAdd(evidence.userAgents, userAgent, EVIDENCE_LIMITS.userAgents * tracked);
   distinctAdd(evidence.authMethods, authMethod, EVIDENCE_LIMITS.authMethods);
   distinctAdd(evidence.actorTypes, actorType, EVIDENCE_LIMITS.actorTypes);
-  if (type !== undefined || id !== undefined || name !== undefined) {
-    const asset = { type: type ?? 'unknown', ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}) };
-    for (const rule of rules) assetAdd(evidence, rule, asset, 1);
+  if (type === undefined && id === undefined && name === undefined) return;
+  for (let i = 0; i < rules.length; i++) {
+    const list = assetListOf(evidence, rules[i]);
+    if (list === undefined || countKnownAsset(list, id, name, 1) || list.length >= EVIDENCE_LIMITS.assetsPerRule) continue;
+    list.push(newAsset(type ?? 'unknown', id, name));
   }
 }
 
@@ -300,10 +337,12 @@ export function addEventEvidence(
   evidence: EvidenceState, event: AuditEventLike, inner: Record<string, unknown>, ts: number, rules: readonly string[], derived?: DerivedEvidence,
 ): void {
   const t = EVIDENCE_TEXT_LIMITS;
-  addFields(evidence, rules, boundedText(read.ip(inner), t.ip), boundedText(read.userAgent(inner), t.userAgent), boundedText(read.authMethod(inner), t.authMethod),
-    boundedText(read.actorType(inner), t.actorType), boundedText(read.assetType(inner), t.assetType), boundedText(read.assetId(inner), t.assetId),
-    boundedText(read.assetName(inner), t.assetName));
-  const country = countryCode(read.country(inner));
+  const client = read.client(inner);
+  const asset = read.asset(inner);
+  addFields(evidence, rules, boundedText(read.ip(client), t.ip), boundedText(read.userAgent(inner), t.userAgent), boundedText(read.authMethod(inner), t.authMethod),
+    boundedText(read.actorType(inner), t.actorType), boundedText(read.assetType(asset), t.assetType), boundedText(read.assetId(asset), t.assetId),
+    boundedText(read.assetName(asset), t.assetName));
+  const country = countryCode(read.country(client));
   if (country !== undefined || derived !== undefined) addDerivedEvidence(evidence, country, derived);
   // An ongoing burst's later events are rarely among its 10 earliest: skip them before building a sample.
   if (!mayBeSample(evidence.samples, ts)) return;
@@ -333,7 +372,10 @@ export function mergeEvidence(into: EvidenceState, from: EvidenceState): void {
 
 function ranked(tally: Tally, limit: number): string[] {
   // Ties keep the order values were first seen in (the sort is stable).
-  return [...tally].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([value]) => value);
+  const sorted = tally.slice().sort((a, b) => b[1] - a[1]);
+  const values: string[] = [];
+  for (let i = 0; i < sorted.length && i < limit; i++) values.push(sorted[i][0]);
+  return values;
 }
 
 /** The evidence as an incident shows it: ips and user agents most frequent first, assets most touched first. */
@@ -341,17 +383,20 @@ export function showEvidence(state: EvidenceState | undefined): Evidence {
   if (state === undefined) return { ips: [], userAgents: [], authMethods: [], actorTypes: [], assets: {}, samples: [] };
   const assets: Record<string, EvidenceAsset[]> = {};
   for (const rule of Object.keys(state.assets)) {
-    assets[rule] = [...state.assets[rule]].sort((a, b) => b.count - a.count).map((asset) => ({ ...asset }));
+    // Copied, then sorted: the sort is stable, so the order is that of sorting the list itself.
+    assets[rule] = state.assets[rule].map((asset) => ({ ...asset })).sort((a, b) => b.count - a.count);
   }
-  return {
+  // Keys in the order the incident's JSON has always shown them, the catalog v3 ones only when there is something.
+  const shown: Evidence = {
     ips: ranked(state.ips, EVIDENCE_LIMITS.ips),
     userAgents: ranked(state.userAgents, EVIDENCE_LIMITS.userAgents),
-    authMethods: [...state.authMethods],
-    actorTypes: [...state.actorTypes],
+    authMethods: state.authMethods.slice(),
+    actorTypes: state.actorTypes.slice(),
     assets,
     samples: state.samples.map((sample) => ({ ...sample })),
-    ...(state.countries?.length ? { countries: ranked(state.countries, EVIDENCE_LIMITS.countries) } : {}),
-    ...(state.newValues?.length ? { newValues: state.newValues.map((seen) => ({ ...seen, seenBefore: [...seen.seenBefore] })) } : {}),
-    ...(state.travel ? { travel: { from: { ...state.travel.from }, to: { ...state.travel.to }, km: state.travel.km, kmh: state.travel.kmh } } : {}),
   };
+  if (state.countries?.length) shown.countries = ranked(state.countries, EVIDENCE_LIMITS.countries);
+  if (state.newValues?.length) shown.newValues = state.newValues.map((seen) => ({ ...seen, seenBefore: [...seen.seenBefore] }));
+  if (state.travel) shown.travel = { from: { ...state.travel.from }, to: { ...state.travel.to }, km: state.travel.km, kmh: state.travel.kmh };
+  return shown;
 }

@@ -20,8 +20,29 @@ export interface PendingLimits {
  */
 const TEXT_FIELDS = ['id', 'country', 'ip', 'authMethod', 'actorType', 'assetType', 'assetId', 'assetName', 'message', 'userAgent'] as const;
 type TextField = (typeof TEXT_FIELDS)[number];
+const MESSAGE_INDEX = TEXT_FIELDS.indexOf('message');
 /** Between two texts: a control character, which `boundedText` never leaves in one. */
 const SEPARATOR = '\u0000';
+const SEPARATOR_BYTE = 0;
+
+/** Writes `text` at `at` if all its characters are ASCII (1 byte each in UTF-8): the position after it, else -1 (also when `at` is). */
+function writeAscii(bytes: Buffer, at: number, text: string): number {
+  if (at < 0) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return -1;
+    bytes[at++] = code;
+  }
+  return at;
+}
+
+/** Writes the separator at `at` (unless -1, given back): the position after it. */
+function separate(bytes: Buffer, at: number): number {
+  if (at < 0) return -1;
+  bytes[at] = SEPARATOR_BYTE;
+  return at + 1;
+}
+
 /**
  * A slot's bytes. Every text at its cap is 759 UTF-16 units, 3 bytes each at worst (2.3 KB); ASCII texts at their caps
  * take 768 bytes with the separators, so a slot of 1 KB keeps them whole, and only a record of long non-ASCII texts is
@@ -169,31 +190,61 @@ export class PendingEvidence {
     this.derived[slot] = undefined;
   }
 
-  private chunkOf(slot: number): { chunk: Buffer; offset: number } {
+  private chunkOf(slot: number): Buffer {
     const index = Math.floor(slot / SLOTS_PER_CHUNK);
     while (this.chunks.length <= index) {
       const slots = Math.min(SLOTS_PER_CHUNK, this.capacity - this.chunks.length * SLOTS_PER_CHUNK);
       this.chunks.push(Buffer.allocUnsafe(slots * SLOT_BYTES));
     }
-    return { chunk: this.chunks[index], offset: (slot % SLOTS_PER_CHUNK) * SLOT_BYTES };
+    return this.chunks[index];
   }
 
   private write(slot: number, facts: EventFacts): void {
-    // One write of the texts joined (a short-lived string): the slot then holds copies, the event's own strings none.
-    // Past SLOT_BYTES, Buffer.write stops at the last whole character that fits. Spelled out in TEXT_FIELDS' order:
-    // named reads, where a loop over the field names read each through a lookup by name.
-    const text = `${facts.id}${SEPARATOR}${facts.country ?? ''}${SEPARATOR}${facts.ip ?? ''}${SEPARATOR}${facts.authMethod ?? ''}`
-      + `${SEPARATOR}${facts.actorType ?? ''}${SEPARATOR}${facts.assetType ?? ''}${SEPARATOR}${facts.assetId ?? ''}`
-      + `${SEPARATOR}${facts.assetName ?? ''}${SEPARATOR}${facts.message}${SEPARATOR}${facts.userAgent ?? ''}`;
-    const { chunk, offset } = this.chunkOf(slot);
-    this.lengths[slot] = chunk.write(text, offset, SLOT_BYTES, 'utf8');
+    const chunk = this.chunkOf(slot);
+    const offset = (slot % SLOTS_PER_CHUNK) * SLOT_BYTES;
+    // Spelled out in TEXT_FIELDS' order: named reads, where a loop over the field names read each through a lookup by name.
+    const { id, message } = facts;
+    const country = facts.country ?? '';
+    const ip = facts.ip ?? '';
+    const authMethod = facts.authMethod ?? '';
+    const actorType = facts.actorType ?? '';
+    const assetType = facts.assetType ?? '';
+    const assetId = facts.assetId ?? '';
+    const assetName = facts.assetName ?? '';
+    const userAgent = facts.userAgent ?? '';
+    let end = -1;
+    // Most records are ASCII and fit their slot: their UTF-8 is their characters, copied here one by one (no joined
+    // string to build, flatten and hand to Buffer.write). Any other record is written as below, from the slot's start.
+    const joinedLength = id.length + country.length + ip.length + authMethod.length + actorType.length + assetType.length + assetId.length
+      + assetName.length + message.length + userAgent.length + TEXT_FIELDS.length - 1;
+    if (joinedLength <= SLOT_BYTES) {
+      end = writeAscii(chunk, offset, id);
+      end = writeAscii(chunk, separate(chunk, end), country);
+      end = writeAscii(chunk, separate(chunk, end), ip);
+      end = writeAscii(chunk, separate(chunk, end), authMethod);
+      end = writeAscii(chunk, separate(chunk, end), actorType);
+      end = writeAscii(chunk, separate(chunk, end), assetType);
+      end = writeAscii(chunk, separate(chunk, end), assetId);
+      end = writeAscii(chunk, separate(chunk, end), assetName);
+      end = writeAscii(chunk, separate(chunk, end), message);
+      end = writeAscii(chunk, separate(chunk, end), userAgent);
+    }
+    if (end < 0) {
+      // One write of the texts joined (a short-lived string): the slot then holds copies, the event's own strings none.
+      // Past SLOT_BYTES, Buffer.write stops at the last whole character that fits.
+      const text = `${id}${SEPARATOR}${country}${SEPARATOR}${ip}${SEPARATOR}${authMethod}${SEPARATOR}${actorType}${SEPARATOR}${assetType}`
+        + `${SEPARATOR}${assetId}${SEPARATOR}${assetName}${SEPARATOR}${message}${SEPARATOR}${userAgent}`;
+      end = offset + chunk.write(text, offset, SLOT_BYTES, 'utf8');
+    }
+    this.lengths[slot] = end - offset;
     this.times[slot] = facts.ts;
   }
 
   private read(slot: number): EventFacts {
-    const { chunk, offset } = this.chunkOf(slot);
+    const chunk = this.chunkOf(slot);
+    const offset = (slot % SLOTS_PER_CHUNK) * SLOT_BYTES;
     const texts = chunk.toString('utf8', offset, offset + this.lengths[slot]).split(SEPARATOR);
-    const facts: EventFacts = { ts: this.times[slot], id: texts[0] ?? '', message: texts[TEXT_FIELDS.indexOf('message')] ?? '' };
+    const facts: EventFacts = { ts: this.times[slot], id: texts[0] ?? '', message: texts[MESSAGE_INDEX] ?? '' };
     for (let i = 1; i < TEXT_FIELDS.length; i++) {
       const field = TEXT_FIELDS[i];
       const value = texts[i];
