@@ -1,5 +1,5 @@
 import { formatDuration } from './duration';
-import type { Evidence, EvidenceAsset } from './evidence';
+import type { Evidence, EvidenceAsset, EvidenceSample } from './evidence';
 import type { NewValueEvidence, TravelEvidence } from './methods/method';
 import { COUNTRY_FIELD } from './methods/person';
 import type { IncidentLink } from './links';
@@ -9,24 +9,44 @@ function listOrNone(values: string[]): string {
   return values.length ? values.join(', ') : 'none recorded';
 }
 
+/** A printable ASCII character other than the space: never one that `trim` removes. */
+function isPrintableAscii(code: number): boolean {
+  return code > 0x20 && code < 0x7f;
+}
+
 function assetText(asset: EvidenceAsset): string {
   const label = asset.name !== undefined ? `"${asset.name}"${asset.id !== undefined ? ` (${asset.id})` : ''}` : asset.id ?? '';
-  return `${asset.type} ${label}`.trim() + (asset.count > 1 ? ` ×${asset.count}` : '');
+  let text = `${asset.type} ${label}`;
+  // trim() flattens and copies the text, and has nothing to do unless the type starts, or the label ends, with something
+  // other than printable ASCII (a label with a name ends with its quote or parenthesis).
+  const typeStartsPrintable = typeof asset.type === 'string' && isPrintableAscii(asset.type.charCodeAt(0));
+  const labelEndsPrintable = asset.name !== undefined || (typeof asset.id === 'string' && isPrintableAscii(asset.id.charCodeAt(asset.id.length - 1)));
+  if (!typeStartsPrintable || !labelEndsPrintable) text = text.trim();
+  return asset.count > 1 ? `${text} ×${asset.count}` : text;
 }
 
 /** Assets named per rule in text (the evidence itself keeps up to EVIDENCE_LIMITS.assetsPerRule). */
 const ASSETS_IN_TEXT = 5;
 
+function assetLine(indent: string, rule: string, assets: EvidenceAsset[]): string {
+  const shown = Math.min(assets.length, ASSETS_IN_TEXT);
+  let line = `${indent}${rule}: `;
+  for (let i = 0; i < shown; i++) line += i === 0 ? assetText(assets[i]) : `, ${assetText(assets[i])}`;
+  const more = assets.length - ASSETS_IN_TEXT;
+  return more > 0 ? `${line} and ${more} more` : line;
+}
+
 /** Per rule, the assets its events touched: `role_grant: role "Billing Admins" (r-1) ×4, … and 3 more`. */
 export function assetLines(evidence: Evidence, indent = '  '): string[] {
-  return Object.entries(evidence.assets).map(([rule, assets]) => {
-    const more = assets.length - ASSETS_IN_TEXT;
-    return `${indent}${rule}: ${assets.slice(0, ASSETS_IN_TEXT).map(assetText).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
-  });
+  return Object.keys(evidence.assets).map((rule) => assetLine(indent, rule, evidence.assets[rule]));
+}
+
+function sampleLine(indent: string, sample: EvidenceSample): string {
+  return `${indent}${sample.timestamp} ${sample.rule}: ${sample.message || '(no message)'} [${sample.id}]`;
 }
 
 export function sampleLines(evidence: Evidence, indent = '  '): string[] {
-  return evidence.samples.map((sample) => `${indent}${sample.timestamp} ${sample.rule}: ${sample.message || '(no message)'} [${sample.id}]`);
+  return evidence.samples.map((sample) => sampleLine(indent, sample));
 }
 
 let regionNames: { of(code: string): string | undefined } | undefined | null;
@@ -85,20 +105,21 @@ export function behaviourLines(evidence: Evidence, indent = '  '): string[] {
   return lines;
 }
 
-/** The evidence as lines of a page body. */
+/** The evidence as lines of a page body (built as one string: a run may write thousands). */
 export function evidenceText(evidence: Evidence): string {
-  const lines = [
-    `  Source IPs: ${listOrNone(evidence.ips)}`,
-    `  User agents: ${listOrNone(evidence.userAgents)}`,
-    `  Auth methods: ${listOrNone(evidence.authMethods)}`,
-    `  Actor types: ${listOrNone(evidence.actorTypes)}`,
-    ...behaviourLines(evidence),
-  ];
-  const assets = assetLines(evidence, '    ');
-  if (assets.length) lines.push('  Assets:', ...assets);
-  const samples = sampleLines(evidence, '    ');
-  if (samples.length) lines.push('  Samples (earliest first):', ...samples);
-  return lines.join('\n');
+  let text = `  Source IPs: ${listOrNone(evidence.ips)}\n  User agents: ${listOrNone(evidence.userAgents)}`
+    + `\n  Auth methods: ${listOrNone(evidence.authMethods)}\n  Actor types: ${listOrNone(evidence.actorTypes)}`;
+  for (const line of behaviourLines(evidence)) text += `\n${line}`;
+  const rules = Object.keys(evidence.assets);
+  if (rules.length) {
+    text += '\n  Assets:';
+    for (const rule of rules) text += `\n${assetLine('    ', rule, evidence.assets[rule])}`;
+  }
+  if (evidence.samples.length) {
+    text += '\n  Samples (earliest first):';
+    for (const sample of evidence.samples) text += `\n${sampleLine('    ', sample)}`;
+  }
+  return text;
 }
 
 export interface RuleRunbook extends Runbook {
@@ -107,9 +128,16 @@ export interface RuleRunbook extends Runbook {
 
 export function runbookText(runbooks: RuleRunbook[]): string {
   if (runbooks.length === 0) return '  No runbook for the rules crossed.';
-  return runbooks.map(({ rule, text, url }) => `  ${rule}: ${[text, url].filter(Boolean).join(' ')}`).join('\n');
+  let lines = '';
+  for (let i = 0; i < runbooks.length; i++) {
+    const { rule, text, url } = runbooks[i];
+    lines += `${i === 0 ? '' : '\n'}  ${rule}: ${text && url ? `${text} ${url}` : text || url || ''}`;
+  }
+  return lines;
 }
 
 export function linksText(links: IncidentLink[]): string {
-  return links.map((link) => `  ${link.text}: ${link.href}`).join('\n');
+  let lines = '';
+  for (let i = 0; i < links.length; i++) lines += `${i === 0 ? '' : '\n'}  ${links[i].text}: ${links[i].href}`;
+  return lines;
 }

@@ -9,7 +9,18 @@ export interface IncidentLink {
 }
 
 export function auditTrailQueryLink(appUrl: string, query: string, fromMs: number, toMs: number): string {
-  return `${appUrl.replace(/\/+$/, '')}/audit-trail?query=${encodeURIComponent(query)}&from_ts=${fromMs}&to_ts=${toMs}&live=false`;
+  return encodedQueryLink(withoutTrailingSlashes(appUrl), encodeURIComponent(query), fromMs, toMs);
+}
+
+function encodedQueryLink(app: string, encodedQuery: string, fromMs: number, toMs: number): string {
+  return `${app}/audit-trail?query=${encodedQuery}&from_ts=${fromMs}&to_ts=${toMs}&live=false`;
+}
+
+/** `appUrl.replace(/\/+$/, '')` without a regex: called for every link of every summary. */
+function withoutTrailingSlashes(appUrl: string): string {
+  let end = appUrl.length;
+  while (end > 0 && appUrl.charCodeAt(end - 1) === 0x2f) end--;
+  return end === appUrl.length ? appUrl : appUrl.slice(0, end);
 }
 
 export interface LinkContext {
@@ -29,14 +40,18 @@ export interface LinkContext {
 /** The kind of the actor field that named `actor` (by its prefix); `email` for an id with an @ and no prefix. */
 export function actorKindOf(actor: string, fields: ActorField[]): ActorField['kind'] | undefined {
   if (actor === UNKNOWN_ACTOR) return undefined;
-  const prefixed = fields.filter((field) => field.prefix !== '' && actor.startsWith(field.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
-  if (prefixed) return prefixed.kind;
+  let longest: ActorField | undefined;
+  for (const field of fields) {
+    if (field.prefix !== '' && actor.startsWith(field.prefix) && (longest === undefined || field.prefix.length > longest.prefix.length)) longest = field;
+  }
+  if (longest) return longest.kind;
   return actor.includes('@') ? 'email' : 'id';
 }
 
 /** What the links need of one rule of one catalog: the same for every incident, so worked out once (see `ruleFacts`). */
 interface RuleLinkFacts {
-  terms: string;
+  /** What the rule's query link adds to the encoded actor query: ` <terms>` encoded, empty when the terms are `*`. */
+  encodedTermsSuffix: string;
   touchesApiKeys: boolean;
   touchesApplicationKeys: boolean;
 }
@@ -56,8 +71,11 @@ function ruleFacts(rule: RuleSpec, catalog: RuleSpec[]): RuleLinkFacts {
     const base = rule.combines
       ? catalog.filter((candidate) => !candidate.combines && (rule.combines!.includes('*') || rule.combines!.includes(candidate.id)))
       : [rule];
+    const terms = auditQueryFor(base, [], '');
     facts = {
-      terms: auditQueryFor(base, [], ''),
+      // encodeURIComponent works code point by code point, and the space keeps the two parts' surrogates apart, so
+      // encoding the actor query and this suffix apart gives the encoding of `${actorQuery} ${terms}`.
+      encodedTermsSuffix: terms === '*' ? '' : encodeURIComponent(` ${terms}`),
       touchesApiKeys: touchesAssetType(base, 'api_key'),
       touchesApplicationKeys: touchesAssetType(base, 'application_key'),
     };
@@ -77,12 +95,16 @@ function touchesAssetType(rules: RuleSpec[], type: string): boolean {
  */
 export function incidentLinks(context: LinkContext): IncidentLink[] {
   const { appUrl, actor, actorQuery, fromMs, toMs, crossed, catalog } = context;
-  const app = appUrl.replace(/\/+$/, '');
-  const links: IncidentLink[] = [{ href: auditTrailQueryLink(app, actorQuery, fromMs, toMs), text: `Audit Trail: every event by ${actor}` }];
+  const app = withoutTrailingSlashes(appUrl);
+  const encodedActorQuery = encodeURIComponent(actorQuery);
+  const links: IncidentLink[] = [{ href: encodedQueryLink(app, encodedActorQuery, fromMs, toMs), text: `Audit Trail: every event by ${actor}` }];
+  let touchesApiKeys = false;
+  let touchesApplicationKeys = false;
   for (const rule of crossed) {
-    const terms = ruleFacts(rule, catalog).terms;
-    const query = terms === '*' ? actorQuery : `${actorQuery} ${terms}`;
-    links.push({ href: auditTrailQueryLink(app, query, fromMs, toMs), text: `Audit Trail: ${rule.id} by ${actor}` });
+    const facts = ruleFacts(rule, catalog);
+    links.push({ href: encodedQueryLink(app, encodedActorQuery + facts.encodedTermsSuffix, fromMs, toMs), text: `Audit Trail: ${rule.id} by ${actor}` });
+    touchesApiKeys ||= facts.touchesApiKeys;
+    touchesApplicationKeys ||= facts.touchesApplicationKeys;
   }
   const kind = actorKindOf(actor, context.actorFields);
   const bare = kind === undefined ? '' : actor.slice(context.actorFields.find((f) => f.kind === kind && f.prefix !== '' && actor.startsWith(f.prefix))?.prefix.length ?? 0);
@@ -91,10 +113,10 @@ export function incidentLinks(context: LinkContext): IncidentLink[] {
   } else if (kind === 'service_account') {
     links.push({ href: `${app}/organization-settings/service-accounts?filter=${encodeURIComponent(bare)}`, text: `Datadog service accounts: ${bare}` });
   }
-  if (kind === 'api_key' || crossed.some((rule) => ruleFacts(rule, catalog).touchesApiKeys)) {
+  if (kind === 'api_key' || touchesApiKeys) {
     links.push({ href: `${app}/organization-settings/api-keys`, text: 'Datadog API keys (revoke the keys involved)' });
   }
-  if (crossed.some((rule) => ruleFacts(rule, catalog).touchesApplicationKeys)) {
+  if (touchesApplicationKeys) {
     links.push({ href: `${app}/organization-settings/application-keys`, text: 'Datadog application keys (revoke the keys involved)' });
   }
   return links;

