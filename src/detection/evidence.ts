@@ -209,16 +209,17 @@ function countKnownAsset(list: EvidenceAsset[], id: string | undefined, name: st
   return false;
 }
 
-/** A first-seen asset, its keys in the order `assetAdd` spreads them (as JSON shows them): type, id?, name?, count. */
-function newAsset(type: string, id: string | undefined, name: string | undefined): EvidenceAsset {
-  if (id === undefined) return name === undefined ? { type, count: 1 } : { type, name, count: 1 };
-  return name === undefined ? { type, id, count: 1 } : { type, id, name, count: 1 };
+/** A first-seen asset, its keys in the order JSON has always shown them: type, id?, name?, count. */
+function newAsset(type: string, id: string | undefined, name: string | undefined, count: number): EvidenceAsset {
+  if (id === undefined) return name === undefined ? { type, count } : { type, name, count };
+  return name === undefined ? { type, id, count } : { type, id, name, count };
 }
 
-function assetAdd(evidence: EvidenceState, rule: string, asset: Omit<EvidenceAsset, 'count'>, weight: number): void {
+/** Counts `weight` touches of the asset toward the rule, within the caps on rules and assets per rule. */
+function assetAdd(evidence: EvidenceState, rule: string, type: string, id: string | undefined, name: string | undefined, weight: number): void {
   const list = assetListOf(evidence, rule);
-  if (list === undefined || countKnownAsset(list, asset.id, asset.name, weight)) return;
-  if (list.length < EVIDENCE_LIMITS.assetsPerRule) list.push({ ...asset, count: weight });
+  if (list === undefined || countKnownAsset(list, id, name, weight)) return;
+  if (list.length < EVIDENCE_LIMITS.assetsPerRule) list.push(newAsset(type, id, name, weight));
 }
 
 function earlier(a: EvidenceSample, b: EvidenceSample): boolean {
@@ -294,11 +295,7 @@ function addFields(
   distinctAdd(evidence.authMethods, authMethod, EVIDENCE_LIMITS.authMethods);
   distinctAdd(evidence.actorTypes, actorType, EVIDENCE_LIMITS.actorTypes);
   if (type === undefined && id === undefined && name === undefined) return;
-  for (let i = 0; i < rules.length; i++) {
-    const list = assetListOf(evidence, rules[i]);
-    if (list === undefined || countKnownAsset(list, id, name, 1) || list.length >= EVIDENCE_LIMITS.assetsPerRule) continue;
-    list.push(newAsset(type ?? 'unknown', id, name));
-  }
+  for (let i = 0; i < rules.length; i++) assetAdd(evidence, rules[i], type ?? 'unknown', id, name, 1);
 }
 
 /** Whether an event at `ts` can still be among the evidence's samples (the 10 earliest). */
@@ -362,7 +359,7 @@ export function mergeEvidence(into: EvidenceState, from: EvidenceState): void {
   for (const value of from.authMethods) distinctAdd(into.authMethods, value, EVIDENCE_LIMITS.authMethods);
   for (const value of from.actorTypes) distinctAdd(into.actorTypes, value, EVIDENCE_LIMITS.actorTypes);
   for (const rule of Object.keys(from.assets)) {
-    for (const { count, ...asset } of from.assets[rule]) assetAdd(into, rule, asset, count);
+    for (const asset of from.assets[rule]) assetAdd(into, rule, asset.type, asset.id, asset.name, asset.count);
   }
   for (const sample of from.samples) sampleAdd(into.samples, sample);
   for (const [value, count] of from.countries ?? []) tallyAdd((into.countries ??= []), value, EVIDENCE_LIMITS.countries * tracked, count);
