@@ -36,6 +36,11 @@ function writeAscii(bytes: Buffer, at: number, text: string): number {
   return at;
 }
 
+/** Where a slot's bytes start in its chunk. */
+function offsetOf(slot: number): number {
+  return (slot % SLOTS_PER_CHUNK) * SLOT_BYTES;
+}
+
 /** Writes the separator at `at` (unless -1, given back): the position after it. */
 function separate(bytes: Buffer, at: number): number {
   if (at < 0) return -1;
@@ -201,7 +206,7 @@ export class PendingEvidence {
 
   private write(slot: number, facts: EventFacts): void {
     const chunk = this.chunkOf(slot);
-    const offset = (slot % SLOTS_PER_CHUNK) * SLOT_BYTES;
+    const offset = offsetOf(slot);
     // Spelled out in TEXT_FIELDS' order: named reads, where a loop over the field names read each through a lookup by name.
     const { id, message } = facts;
     const country = facts.country ?? '';
@@ -242,7 +247,7 @@ export class PendingEvidence {
 
   private read(slot: number): EventFacts {
     const chunk = this.chunkOf(slot);
-    const offset = (slot % SLOTS_PER_CHUNK) * SLOT_BYTES;
+    const offset = offsetOf(slot);
     const texts = chunk.toString('utf8', offset, offset + this.lengths[slot]).split(SEPARATOR);
     const facts: EventFacts = { ts: this.times[slot], id: texts[0] ?? '', message: texts[MESSAGE_INDEX] ?? '' };
     for (let i = 1; i < TEXT_FIELDS.length; i++) {
