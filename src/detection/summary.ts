@@ -189,17 +189,11 @@ export function summarize(incident: IncidentState, context: SummaryContext): Inc
   if (used('runbook')) values.runbook = runbookText(runbooks);
   const title = renderTemplate(context.templates.title, values).slice(0, 1024);
   const body = renderTemplate(context.templates.body, values);
-  // Two literals rather than one with `...(actorName ? { actorName } : {})` in the middle: that spread made building
-  // the summary cost about 1.3 µs more (measured), and actorName must stay between actor and severity.
-  return context.actorName
-    ? {
-      orgId: context.orgId, actor: context.actor, actorName: context.actorName, severity: incident.severity, rules: [...incident.rules],
-      counts: { ...counts }, events: incident.events, firstSeen, lastSeen, dedupKey: incident.dedupKey, title, body, link,
-      late: incident.late, evidence, links, runbooks,
-    }
-    : {
-      orgId: context.orgId, actor: context.actor, severity: incident.severity, rules: [...incident.rules],
-      counts: { ...counts }, events: incident.events, firstSeen, lastSeen, dedupKey: incident.dedupKey, title, body, link,
-      late: incident.late, evidence, links, runbooks,
-    };
+  // One literal, actorName between actor and severity, left undefined (so JSON leaves it out) when there is none: a
+  // conditional spread there made building the summary cost about 1.3 µs more (measured).
+  return {
+    orgId: context.orgId, actor: context.actor, actorName: context.actorName || undefined, severity: incident.severity, rules: [...incident.rules],
+    counts: { ...counts }, events: incident.events, firstSeen, lastSeen, dedupKey: incident.dedupKey, title, body, link,
+    late: incident.late, evidence, links, runbooks,
+  };
 }
