@@ -1,5 +1,11 @@
 import { scalarText } from './event-fields';
 
+/**
+ * Values longer than this are matched but never kept by the matcher's caches (the memo of outcomes, the lower-case
+ * cache): each holds a few thousand values, so at most a few MB whatever events carry.
+ */
+export const LONGEST_TEXT_KEPT = 256;
+
 /** One compiled condition of a clause: the lower-cased values it accepts exactly, and its `*` patterns. */
 export interface CompiledCondition {
   /** Index of the condition's path in the rules' path table. */

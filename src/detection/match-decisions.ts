@@ -1,4 +1,4 @@
-import { conditionHolds, textsOf, type CompiledClause } from './conditions';
+import { conditionHolds, LONGEST_TEXT_KEPT, textsOf, type CompiledClause } from './conditions';
 import type { Getter } from './event-fields';
 
 /** Returned by `decide` when the memo cannot say: the caller matches the event condition by condition. */
@@ -11,8 +11,6 @@ export const UNDECIDED = Symbol('undecided');
  */
 const VALUES_PER_STEP = 256;
 const STEPS_KEPT = 4_096;
-/** Longer values are not kept as keys: the memo holds at most STEPS_KEPT of them, so about 2 MB whatever events hold. */
-const LONGEST_VALUE_KEPT = 256;
 /** A catalog reading more paths than this is matched without the memo (a walk, and each step built, cost its depth). */
 const MOST_PATHS = 32;
 /**
@@ -90,7 +88,7 @@ export class MatchDecisions {
       const raw = step === this.root ? inner.action : this.getters[step.slot](inner);
       let key: unknown;
       if (typeof raw === 'string') {
-        if (raw.length > LONGEST_VALUE_KEPT) return UNDECIDED;
+        if (raw.length > LONGEST_TEXT_KEPT) return UNDECIDED;
         key = raw;
       } else if (typeof raw === 'number' || typeof raw === 'boolean') key = raw;
       else if (Array.isArray(raw)) return UNDECIDED;

@@ -1,7 +1,7 @@
 import { globMatcher } from './glob';
 import { isDerivedRule } from './methods/derived';
 import { MatchDecisions, UNDECIDED } from './match-decisions';
-import { conditionHolds, textsOf, type CompiledClause, type CompiledCondition, type PathText } from './conditions';
+import { conditionHolds, LONGEST_TEXT_KEPT, textsOf, type CompiledClause, type CompiledCondition, type PathText } from './conditions';
 import { pathGetter, type Getter } from './event-fields';
 import type { MatchClause, RuleSpec } from './types';
 
@@ -25,8 +25,6 @@ class PathTable {
     return slot;
   }
 }
-
-const LONGEST_TEXT_KEPT = 256;
 
 /** Lower-cased texts of the values events repeat (actions, asset types…), so each is lower-cased once, not per event. */
 class LowerCaseCache {
